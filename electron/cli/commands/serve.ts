@@ -1,0 +1,63 @@
+import { rendererDir } from '../../core/base/app-root.js';
+import { NovaError } from '../../core/base/errors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isLoopback, startServer } from '../../core/transport/server.js';
+import { intFlag, parse } from '../args.js';
+import type { Command } from '../context.js';
+
+export const DEFAULT_PORT = 7420;
+
+/** `serve`: the headless web mode. Loopback by default; the URL it prints carries the token. */
+export const serve: Command = async (argv, ctx) => {
+  const { values } = parse(
+    argv,
+    {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+    },
+    { min: 0, max: 0, names: '' },
+  );
+  const host = (values.host as string | undefined) ?? '127.0.0.1';
+  const port = intFlag(values.port, 'port') ?? DEFAULT_PORT;
+  if (port < 0 || port > 65535) throw new NovaError('INVALID_ARGUMENT', `--port: must be 0…65535, got ${port}`, { field: 'port' });
+  const cert = values['tls-cert'] as string | undefined;
+  const key = values['tls-key'] as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new NovaError('INVALID_ARGUMENT', `${cert ? '--tls-key' : '--tls-cert'}: give both --tls-cert and --tls-key`, { field: cert ? 'tls-key' : 'tls-cert' });
+  }
+  const staticDir = rendererDir();
+  if (!existsSync(join(staticDir, 'index.html'))) {
+    throw new NovaError('UNAVAILABLE', `the UI is not built (${staticDir} is missing): run \`npm run build\``);
+  }
+  // NovaCron's token comes from the environment only in tests and scripts that start it; never from a flag, which `ps` shows.
+  const token = process.env.NOVACRON_TOKEN || undefined;
+  const server = await startServer({
+    router: ctx.core.router,
+    host,
+    port,
+    staticDir,
+    ...(token ? { token } : {}),
+    ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
+  }).catch((e: unknown) => {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new NovaError('CONFLICT', `--port: ${host}:${port} is already in use`, { field: 'port' });
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new NovaError('INVALID_ARGUMENT', `--host: cannot listen on '${host}'`, { field: 'host' });
+    throw e;
+  });
+  if (!isLoopback(host)) {
+    ctx.io.err(`novacron: warning: listening on ${host}: anyone who can reach this address and has the token controls this machine's workloads${cert ? '' : '; without --tls-cert the token crosses the network in clear text'}`);
+  }
+  ctx.io.out(`NovaCron is serving on ${server.url}`);
+  ctx.io.out(`Open: ${server.loginUrl}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      void server.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+};

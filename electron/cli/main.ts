@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { EXIT_CODES, type ErrorData } from '../../shared/errors.js';
+import { toErrorData } from '../core/base/errors.js';
+import { Core } from '../core/core.js';
+import { inprocClient } from '../core/transport/inproc.js';
+import type { CliContext, Command } from './context.js';
+import { config } from './commands/config.js';
+import { drivers } from './commands/drivers.js';
+import { events } from './commands/events.js';
+import { images } from './commands/images.js';
+import { serve } from './commands/serve.js';
+import { revert, snapshot, snapshotRm, snapshots } from './commands/snapshots.js';
+import { create, inspect, logs, ls, migrate, rm, scale, simple, stats, stop } from './commands/workloads.js';
+
+const COMMANDS: Record<string, Command> = {
+  drivers,
+  ls,
+  create,
+  start: simple('workloads.start'),
+  stop,
+  restart: simple('workloads.restart'),
+  pause: simple('workloads.pause'),
+  resume: simple('workloads.resume'),
+  rm,
+  inspect,
+  stats,
+  logs,
+  scale,
+  snapshot,
+  snapshots,
+  revert,
+  'snapshot-rm': snapshotRm,
+  migrate,
+  images,
+  config,
+  events,
+  serve,
+};
+
+export const USAGE = `novacron — virtual machines, containers and processes from one place
+
+Usage: novacron COMMAND [flags]   (every command takes --json)
+
+  drivers [--refresh]                   the capability matrix
+  ls [--driver D]                       every workload
+  create --driver D --name N [flags]    create (see: novacron create --driver D --help)
+  start|stop|restart|pause|resume ID    lifecycle (stop --force, --timeout SEC)
+  rm ID [--force]                       delete (a running one only with --force)
+  inspect ID                            configuration and runtime details
+  stats ID                              one metrics sample
+  logs ID [--follow] [--tail N]         output
+  scale ID [--memory MB] [--cpus N]     change resources
+  snapshot ID --name S · snapshots ID · revert ID S · snapshot-rm ID S
+  migrate ID --to TARGET
+  images ls|import|rm --driver D …      images (import FILE --name REF)
+  config [set KEY VALUE | unset KEY]    settings
+  events --follow                       live events
+  serve [--host H] [--port P]           the web UI (headless mode)
+
+ID is a full id (process:3f9c…) or a workload's name.
+Data: $NOVACRON_HOME (default ~/.local/share/novacron). Exit codes: 0 ok, 2 invalid argument,
+3 not found, 4 not supported, 5 unavailable, 6 conflict, 1 other.`;
+
+/** Run the CLI; returns the exit code. Errors print as one line: `novacron: CODE: message`. */
+export async function main(argv: string[], io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s) }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.out(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  const fail = (e: ErrorData) => {
+    io.err(`novacron: ${e.code}: ${e.message}`);
+    return EXIT_CODES[e.code];
+  };
+  if (!command) return fail({ code: 'INVALID_ARGUMENT', message: `command: '${name}' is not a novacron command (see novacron --help)` });
+  let core: Core | undefined;
+  try {
+    core = await Core.open();
+    const ctx: CliContext = { client: inprocClient(core.router, 'cli'), core, io, op: randomUUID() };
+    const cancel = () => {
+      void ctx.client.call('operations.cancel', { op: ctx.op });
+    };
+    process.once('SIGINT', cancel);
+    try {
+      return await command(rest, ctx);
+    } finally {
+      process.off('SIGINT', cancel);
+    }
+  } catch (e) {
+    return fail(toErrorData(e));
+  } finally {
+    core?.dispose();
+  }
+}

@@ -1,0 +1,177 @@
+import type { Capability } from '../../../shared/capabilities.js';
+import { parseWorkloadId, type DriverId } from '../../../shared/ids.js';
+import type { WorkloadInfo } from '../../../shared/model.js';
+import { isActive } from '../../../shared/actions.js';
+import { NovaError, toErrorData } from '../base/errors.js';
+import type { Driver } from '../drivers/driver.js';
+import type { MethodImpl } from './router.js';
+import type { Core } from '../core.js';
+
+/** Default seconds between a graceful stop and the forced one. */
+export const DEFAULT_STOP_TIMEOUT = 10;
+
+/**
+ * The contract's methods, implemented once over the driver manager. Generic rules live
+ * here (an id names its driver; deleting a running workload needs force; every change is
+ * published), so drivers only do their engine's part.
+ */
+export function createMethods(core: Core): MethodImpl {
+  const { drivers, events, metrics } = core;
+
+  const target = async (id: string, cap: Capability): Promise<{ driver: Driver; local: string }> => {
+    const ref = parseWorkloadId(id);
+    if (!ref) throw new NovaError('INVALID_ARGUMENT', `id: '${id}' is not a workload id`, { field: 'id' });
+    return { driver: await drivers.require(ref.driver, cap), local: ref.local };
+  };
+  const changed = (info: WorkloadInfo): WorkloadInfo => {
+    events.publish({ type: 'workload', info });
+    return info;
+  };
+
+  return {
+    'drivers.list': async ({ refresh }) => drivers.infoAll(refresh ?? false),
+
+    'workloads.list': async ({ driver }, ctx) => {
+      if (driver) {
+        const info = await drivers.info(driver);
+        if (!info.available) throw new NovaError('UNAVAILABLE', `${driver}: ${info.reason ?? 'unavailable'}`, { driver });
+        return { workloads: await (await drivers.get(driver)).list(ctx.signal), errors: [] };
+      }
+      const { drivers: usable, unavailable } = await drivers.available();
+      const errors: { driver: DriverId; code: string; message: string }[] = [];
+      for (const u of unavailable) {
+        const info = await drivers.info(u.id);
+        // "not built yet" is the matrix's business, not an error of the list.
+        if (info.reason !== undefined && info.reason !== 'not built yet') {
+          errors.push({ driver: u.id, code: 'UNAVAILABLE', message: `${u.id}: ${u.reason}` });
+        }
+      }
+      const lists = await Promise.all(
+        usable.map(async (d) => {
+          try {
+            return await d.list(ctx.signal);
+          } catch (e) {
+            const err = toErrorData(e);
+            errors.push({ driver: d.id, code: err.code, message: err.message });
+            return [];
+          }
+        }),
+      );
+      return { workloads: lists.flat(), errors };
+    },
+
+    'workloads.create': async (spec, ctx) => {
+      const driver = await drivers.require(spec.driver, 'create');
+      return changed(await driver.create!(spec, ctx));
+    },
+
+    'workloads.inspect': async ({ id }, ctx) => {
+      const ref = parseWorkloadId(id)!;
+      const info = await drivers.info(ref.driver);
+      if (!info.available) throw new NovaError('UNAVAILABLE', `${ref.driver}: ${info.reason ?? 'unavailable'}`, { driver: ref.driver });
+      return (await drivers.get(ref.driver)).inspect(ref.local, ctx.signal);
+    },
+
+    'workloads.start': async ({ id }, ctx) => {
+      const { driver, local } = await target(id, 'start');
+      const now = await driver.info(local, ctx.signal);
+      if (isActive(now)) throw new NovaError('CONFLICT', `${driver.id}: '${now.name}' is already ${now.state}`, { driver: driver.id });
+      return changed(await driver.start!(local, ctx));
+    },
+
+    'workloads.stop': async ({ id, force, timeoutSec }, ctx) => {
+      const { driver, local } = await target(id, 'stop');
+      return changed(await driver.stop!(local, { force: force ?? false, timeoutSec: timeoutSec ?? DEFAULT_STOP_TIMEOUT }, ctx));
+    },
+
+    'workloads.restart': async ({ id }, ctx) => {
+      const { driver, local } = await target(id, 'restart');
+      return changed(await driver.restart!(local, ctx));
+    },
+
+    'workloads.pause': async ({ id }, ctx) => {
+      const { driver, local } = await target(id, 'pause');
+      return changed(await driver.pause!(local, ctx));
+    },
+
+    'workloads.resume': async ({ id }, ctx) => {
+      const { driver, local } = await target(id, 'pause');
+      return changed(await driver.resume!(local, ctx));
+    },
+
+    'workloads.delete': async ({ id, force }, ctx) => {
+      const { driver, local } = await target(id, 'delete');
+      const now = await driver.info(local, ctx.signal);
+      if (isActive(now) && !force) {
+        throw new NovaError('CONFLICT', `${driver.id}: '${now.name}' is ${now.state}: stop it first, or delete with force`, { driver: driver.id });
+      }
+      await driver.delete!(local, { force: force ?? false }, ctx);
+      events.publish({ type: 'workload-removed', id });
+      return { id };
+    },
+
+    'workloads.stats': async ({ id }, ctx) => metrics.once(id, ctx.signal),
+
+    'workloads.scale': async ({ id, memoryMB, cpus }, ctx) => {
+      if (memoryMB === undefined && cpus === undefined) {
+        throw new NovaError('INVALID_ARGUMENT', 'memoryMB: give memoryMB, cpus or both', { field: 'memoryMB' });
+      }
+      const { driver, local } = await target(id, 'scale');
+      return changed(
+        await driver.scale!(local, { ...(memoryMB !== undefined ? { memoryMB } : {}), ...(cpus !== undefined ? { cpus } : {}) }, ctx),
+      );
+    },
+
+    'workloads.migrate': async ({ id, to }, ctx) => {
+      const { driver, local } = await target(id, 'migrate');
+      return changed(await driver.migrate!(local, to, ctx));
+    },
+
+    'snapshots.list': async ({ id }, ctx) => {
+      const { driver, local } = await target(id, 'snapshot');
+      return driver.snapshots!.list(local, ctx.signal);
+    },
+    'snapshots.create': async ({ id, name }, ctx) => {
+      const { driver, local } = await target(id, 'snapshot');
+      const snap = await driver.snapshots!.create(local, name, ctx);
+      changed(await driver.info(local, ctx.signal));
+      return snap;
+    },
+    'snapshots.revert': async ({ id, name }, ctx) => {
+      const { driver, local } = await target(id, 'snapshot');
+      return changed(await driver.snapshots!.revert(local, name, ctx));
+    },
+    'snapshots.delete': async ({ id, name }, ctx) => {
+      const { driver, local } = await target(id, 'snapshot');
+      await driver.snapshots!.delete(local, name, ctx);
+      return { name };
+    },
+
+    'images.list': async ({ driver }, ctx) => (await drivers.require(driver, 'images')).images!.list(ctx.signal),
+    'images.import': async ({ driver, file, name }, ctx) => (await drivers.require(driver, 'images')).images!.import(file, name, ctx),
+    'images.delete': async ({ driver, ref }, ctx) => {
+      await (await drivers.require(driver, 'images')).images!.delete(ref, ctx);
+      return { ref };
+    },
+
+    'terminal.input': async ({ session, data }) => {
+      core.terminals.get(session).write(data);
+      return null;
+    },
+    'terminal.resize': async ({ session, cols, rows }) => {
+      core.terminals.get(session).resize(cols, rows);
+      return null;
+    },
+
+    'operations.cancel': async ({ op }) => ({ cancelled: core.router.cancel(op) }),
+
+    'config.get': async () => {
+      const loaded = core.config;
+      return { config: loaded.config, file: loaded.file, sources: loaded.sources };
+    },
+    'config.set': async ({ values }) => {
+      await core.updateConfig(values);
+      return { config: core.config.config, file: core.config.file };
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NovaError, isNodeError } from './errors.js';
+import { isSameProcess, readStatSync } from './procfs.js';
+
+/**
+ * A lock any NovaCron process (desktop, CLI, headless server) honours: a directory made
+ * with mkdir (atomic on every filesystem) holding its owner. A lock whose owner died
+ * (kill -9 mid-operation) is stale and is taken over; one whose owner lives is a CONFLICT
+ * that names who holds it and for what.
+ */
+export interface LockOwner {
+  pid: number;
+  startTicks: number;
+  op: string;
+  since: string;
+}
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+const self = (() => {
+  let cached: { pid: number; startTicks: number } | undefined;
+  return () => (cached ??= { pid: process.pid, startTicks: readStatSync(process.pid)?.startTicks ?? 0 });
+})();
+
+/** A lock dir with no owner file yet is being taken; after this long it is abandoned. */
+const HALF_MADE_MS = 5_000;
+
+export async function acquireLock(path: string, op: string, what: string): Promise<Lock> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await mkdir(path);
+    } catch (e) {
+      if (!isNodeError(e, 'EEXIST')) throw e;
+      const owner = await readOwner(path);
+      if (await isStale(path, owner)) {
+        await takeOver(path, owner);
+        continue;
+      }
+      const holder = owner ? `${owner.op} (pid ${owner.pid}, since ${owner.since})` : 'another operation';
+      throw new NovaError('CONFLICT', `${what} is busy: ${holder} is in progress`);
+    }
+    const me = self();
+    const owner: LockOwner = { ...me, op, since: new Date().toISOString() };
+    await writeFile(join(path, 'owner.json'), JSON.stringify(owner));
+    let released = false;
+    return {
+      async release() {
+        if (released) return;
+        released = true;
+        await rm(path, { recursive: true, force: true });
+      },
+    };
+  }
+  throw new NovaError('CONFLICT', `${what} is busy: its lock keeps changing hands`);
+}
+
+/** Run fn holding the lock; the lock is released however fn ends. */
+export async function withLock<T>(path: string, op: string, what: string, fn: () => Promise<T>): Promise<T> {
+  const lock = await acquireLock(path, op, what);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+async function readOwner(path: string): Promise<LockOwner | undefined> {
+  try {
+    return JSON.parse(await readFile(join(path, 'owner.json'), 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+async function isStale(path: string, owner: LockOwner | undefined): Promise<boolean> {
+  if (owner) return !(await isSameProcess(owner.pid, owner.startTicks));
+  try {
+    return Date.now() - (await stat(path)).mtimeMs > HALF_MADE_MS;
+  } catch {
+    return false; // vanished: the next attempt takes it
+  }
+}
+
+/**
+ * Remove a stale lock without racing another process doing the same: a guard dir is
+ * made first, and the owner is re-read under it, so a fresh lock is never removed.
+ */
+async function takeOver(path: string, seen: LockOwner | undefined): Promise<void> {
+  const guard = `${path}.takeover`;
+  try {
+    await mkdir(guard);
+  } catch (e) {
+    if (!isNodeError(e, 'EEXIST')) throw e;
+    // A takeover is in progress, or its taker died; the latter is cleared after a while.
+    const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > HALF_MADE_MS) await rm(guard, { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 20));
+    return;
+  }
+  try {
+    const now = await readOwner(path);
+    const same = now?.pid === seen?.pid && now?.startTicks === seen?.startTicks;
+    if (same && (await isStale(path, now))) await rm(path, { recursive: true, force: true });
+  } finally {
+    await rm(guard, { recursive: true, force: true });
+  }
+}

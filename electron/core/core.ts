@@ -1,0 +1,69 @@
+import { isConfigKey } from '../../shared/config.js';
+import { NovaError } from './base/errors.js';
+import type { Disposable } from './base/lifecycle.js';
+import { resolvePaths, type Paths } from './base/paths.js';
+import { loadConfig, writeConfigKeys, type LoadedConfig } from './config/config.js';
+import { DriverManager } from './drivers/manager.js';
+import type { DriverEntry } from './drivers/registry.js';
+import { createMethods } from './api/methods.js';
+import { Router } from './api/router.js';
+import { createStreams } from './api/streams.js';
+import { EventService } from './services/events.js';
+import { MetricsService } from './services/metrics.js';
+import { TerminalRegistry } from './services/terminals.js';
+
+export interface CoreOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Tests swap in their own driver list. */
+  drivers?: readonly DriverEntry[];
+}
+
+/**
+ * The NovaCron core: one per process (Electron main, CLI, headless server), all of them
+ * acting on the same data dir. It imports nothing from Electron.
+ */
+export class Core implements Disposable {
+  readonly drivers: DriverManager;
+  readonly events: EventService;
+  readonly metrics: MetricsService;
+  readonly terminals = new TerminalRegistry();
+  readonly router: Router;
+
+  private constructor(
+    readonly paths: Paths,
+    public config: LoadedConfig,
+    private readonly env: NodeJS.ProcessEnv,
+    entries?: readonly DriverEntry[],
+  ) {
+    this.drivers = new DriverManager({ config: config.config, paths }, entries);
+    this.events = new EventService(this.drivers);
+    this.metrics = new MetricsService(this.drivers);
+    this.router = new Router(createMethods(this), createStreams(this), (progress) =>
+      this.events.publish({ type: 'progress', progress }),
+    );
+  }
+
+  static async open(opts: CoreOptions = {}): Promise<Core> {
+    const env = opts.env ?? process.env;
+    const paths = resolvePaths(env);
+    const config = await loadConfig(paths, env);
+    return new Core(paths, config, env, opts.drivers);
+  }
+
+  async updateConfig(values: Record<string, string | boolean | null>): Promise<void> {
+    for (const key of Object.keys(values)) {
+      if (!isConfigKey(key)) throw new NovaError('INVALID_ARGUMENT', `values.${key}: is not a configuration key`, { field: `values.${key}` });
+    }
+    await writeConfigKeys(this.paths, values);
+    this.config = await loadConfig(this.paths, this.env);
+    this.drivers.reconfigure({ config: this.config.config, paths: this.paths });
+  }
+
+  dispose(): void {
+    this.router.dispose();
+    this.terminals.dispose();
+    this.metrics.dispose();
+    this.events.dispose();
+    this.drivers.dispose();
+  }
+}

@@ -1,0 +1,132 @@
+import type { Capability } from '../../../shared/capabilities.js';
+import type { CreateSpec } from '../../../shared/drivers/index.js';
+import type { DriverId } from '../../../shared/ids.js';
+import type {
+  ImageInfo,
+  LogLine,
+  MetricsSample,
+  Progress,
+  SnapshotInfo,
+  WorkloadDetail,
+  WorkloadInfo,
+} from '../../../shared/model.js';
+import type { Config } from '../../../shared/config.js';
+import type { Disposable } from '../base/lifecycle.js';
+import type { Paths } from '../base/paths.js';
+
+/**
+ * The driver interface, after the seed's VMDriver: a few required methods and many
+ * optional ones. Capabilities are derived from which optional parts a driver implements
+ * AND what its detection found on the host; nothing else declares them.
+ */
+
+/** Who asked: written to the event log and shown in notices. */
+export type Origin = 'desktop' | 'cli' | 'headless' | 'test';
+
+export interface OpContext {
+  signal: AbortSignal;
+  origin: Origin;
+  /** Report progress of a long operation; cheap to call often. */
+  progress(p: Omit<Progress, 'op'>): void;
+}
+
+export interface Detection {
+  available: boolean;
+  version?: string;
+  /** Why the driver cannot be used at all. */
+  reason?: string;
+  /** Capabilities the driver implements but the host does not allow, with why. */
+  unsupported?: Partial<Record<Capability, string>>;
+  details?: Record<string, string>;
+}
+
+/** Where a console's VNC stream comes from. The core's proxy connects to it; the page never does. */
+export type ConsoleEndpoint = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+/** A TTY the core holds: bytes out through onData, in through write. */
+export interface TerminalSession extends Disposable {
+  onData(listener: (chunk: string) => void): Disposable;
+  onExit(listener: (code?: number) => void): Disposable;
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+}
+
+export interface LogSink {
+  line(l: LogLine): void;
+  end(): void;
+  error(e: unknown): void;
+}
+
+export interface StopOptions {
+  force: boolean;
+  timeoutSec: number;
+}
+
+export interface Driver {
+  readonly id: DriverId;
+  readonly name: string;
+
+  /** What the host allows. Called once and cached by the manager; must not throw. */
+  detect(signal: AbortSignal): Promise<Detection>;
+
+  list(signal: AbortSignal): Promise<WorkloadInfo[]>;
+  /** The local part of the id (after "driver:") is what every other method takes. */
+  info(local: string, signal: AbortSignal): Promise<WorkloadInfo>;
+  inspect(local: string, signal: AbortSignal): Promise<WorkloadDetail>;
+
+  create?(spec: CreateSpec, ctx: OpContext): Promise<WorkloadInfo>;
+  start?(local: string, ctx: OpContext): Promise<WorkloadInfo>;
+  stop?(local: string, opts: StopOptions, ctx: OpContext): Promise<WorkloadInfo>;
+  delete?(local: string, opts: { force: boolean }, ctx: OpContext): Promise<void>;
+  restart?(local: string, ctx: OpContext): Promise<WorkloadInfo>;
+  pause?(local: string, ctx: OpContext): Promise<WorkloadInfo>;
+  resume?(local: string, ctx: OpContext): Promise<WorkloadInfo>;
+
+  /** One sample. cpuPercent may be left 0 when cpuNs is given: the metrics service derives it. */
+  metrics?(local: string, signal: AbortSignal): Promise<RawSample>;
+  logs?(local: string, opts: { follow: boolean; tail?: number }, sink: LogSink): Disposable;
+  terminal?(local: string, opts: { kind?: 'exec' | 'serial'; cols: number; rows: number; command?: string[] }, signal: AbortSignal): Promise<TerminalSession>;
+  console?(local: string, signal: AbortSignal): Promise<ConsoleEndpoint>;
+  snapshots?: {
+    list(local: string, signal: AbortSignal): Promise<SnapshotInfo[]>;
+    create(local: string, name: string, ctx: OpContext): Promise<SnapshotInfo>;
+    revert(local: string, name: string, ctx: OpContext): Promise<WorkloadInfo>;
+    delete(local: string, name: string, ctx: OpContext): Promise<void>;
+  };
+  migrate?(local: string, to: string, ctx: OpContext): Promise<WorkloadInfo>;
+  scale?(local: string, resources: { memoryMB?: number; cpus?: number }, ctx: OpContext): Promise<WorkloadInfo>;
+  /** Set when create honours memory / CPU limits. */
+  readonly limits?: { memory: boolean; cpu: boolean };
+  images?: {
+    list(signal: AbortSignal): Promise<ImageInfo[]>;
+    import(file: string, name: string, ctx: OpContext): Promise<ImageInfo>;
+    delete(ref: string, ctx: OpContext): Promise<void>;
+  };
+  /**
+   * State changes the driver learns of by itself (a process died, an engine event). The
+   * manager subscribes while someone watches events, and disposes when nobody does.
+   */
+  watch?(emit: (change: WorkloadChange) => void): Disposable;
+  /** Why a capability it does not implement is missing, in words the matrix shows. */
+  readonly notImplemented?: Partial<Record<Capability, string>>;
+  dispose?(): void;
+}
+
+export type WorkloadChange =
+  | { type: 'upsert'; info: WorkloadInfo }
+  | { type: 'removed'; id: string }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string; workloadId?: string };
+
+export interface RawSample extends Omit<MetricsSample, 'cpuPercent'> {
+  cpuPercent?: number;
+  /** Cumulative CPU time used, in nanoseconds. */
+  cpuNs?: number;
+}
+
+/** What a driver factory is handed: the config and where to keep things. Nothing global. */
+export interface DriverEnv {
+  config: Config;
+  paths: Paths;
+}
+
+export type DriverFactory = (env: DriverEnv) => Driver | Promise<Driver>;

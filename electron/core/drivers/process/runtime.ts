@@ -1,0 +1,139 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { execa } from 'execa';
+import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
+import { driverError, invalid } from '../../base/errors.js';
+import { bootTime, CLK_TCK, isSameProcess, readStat } from '../../base/procfs.js';
+import type { ProcessDefinition, ProcessExitRecord, ProcessRunState, ProcessStore } from './store.js';
+
+/** The environment a process starts with: a clean base plus what the admin set. Never ours: it may hold tokens. */
+export function baseEnv(spec: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: process.env.HOME ?? '/',
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    ...spec,
+  };
+}
+
+/** An absolute, existing, executable program for `cmd`, looked up on PATH when it is a bare name. */
+export async function resolveCommand(cmd: string, env: Record<string, string>): Promise<string> {
+  const check = async (p: string) => {
+    const st = await stat(p).catch(() => undefined);
+    if (!st?.isFile()) return false;
+    return access(p, constants.X_OK).then(() => true, () => false);
+  };
+  if (isAbsolute(cmd)) {
+    const st = await stat(cmd).catch(() => undefined);
+    if (!st) throw invalid('cmd', `${cmd} does not exist`, 'process');
+    if (!st.isFile()) throw invalid('cmd', `${cmd} is not a file`, 'process');
+    if (!(await check(cmd))) throw invalid('cmd', `${cmd} is not executable`, 'process');
+    return cmd;
+  }
+  if (cmd.includes('/')) throw invalid('cmd', 'must be an absolute path or a program name found on PATH', 'process');
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    const p = join(dir, cmd);
+    if (await check(p)) return p;
+  }
+  throw invalid('cmd', `'${cmd}' was not found on PATH`, 'process');
+}
+
+export interface Observed {
+  state: WorkloadState;
+  /** When dead: how it ended, as well as we know. */
+  exit?: ExitInfo;
+  pid?: number;
+}
+
+/** The true state of a process workload: its pid is checked together with its start time. */
+export async function observe(store: ProcessStore, def: ProcessDefinition, run: ProcessRunState): Promise<Observed> {
+  if (run.pid === undefined || run.startTicks === undefined) {
+    return { state: 'stopped' };
+  }
+  const st = await readStat(run.pid);
+  const alive = st !== undefined && st.startTicks === run.startTicks && st.state !== 'Z' && st.state !== 'X';
+  if (alive) return { state: st.state === 'T' ? 'paused' : 'running', pid: run.pid };
+  if (run.stoppedByUs) return { state: 'stopped' };
+  const rec = await store.exitRecord(def.id);
+  if (rec && rec.pid === run.pid && rec.startTicks === run.startTicks) {
+    const { pid: _pid, startTicks: _st, ...exit } = rec;
+    return { state: rec.code === 0 ? 'exited' : 'crashed', exit };
+  }
+  return { state: 'exited', exit: { reason: 'exit status unknown: no NovaCron process was watching when it ended' } };
+}
+
+/** Start the program detached, in its own process group, with stdout/stderr appended to its log files. */
+export async function spawnDetached(store: ProcessStore, def: ProcessDefinition, onExit: (rec: ProcessExitRecord) => void): Promise<{ pid: number; startTicks: number }> {
+  if (def.cwd) {
+    const st = await stat(def.cwd).catch(() => undefined);
+    if (!st?.isDirectory()) throw invalid('cwd', `${def.cwd} is not a directory`, 'process');
+  }
+  const child = execa(def.cmd, def.args, {
+    detached: true,
+    cleanup: false,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    stdout: { file: store.file(def.id, 'stdout.log'), append: true },
+    stderr: { file: store.file(def.id, 'stderr.log'), append: true },
+    env: baseEnv(def.env),
+    extendEnv: false,
+    ...(def.cwd ? { cwd: def.cwd } : {}),
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    const r = await child;
+    throw driverError('process', 'INVALID_ARGUMENT', `cannot start ${def.cmd}: ${r.message}`);
+  }
+  child.unref();
+  const st = await readStat(pid);
+  if (!st) {
+    const r = await child;
+    throw driverError('process', 'INTERNAL', `${def.name}: ${def.cmd} ended at once (${r.signal ?? `exit ${r.exitCode}`})`);
+  }
+  // While this NovaCron process lives it is the parent and learns the exit status.
+  void child.then((r) => {
+    const signal = r.signal ?? undefined;
+    const code = r.exitCode ?? undefined;
+    onExit({
+      pid,
+      startTicks: st.startTicks,
+      ...(code !== undefined ? { code } : {}),
+      ...(signal ? { signal } : {}),
+      reason: signal ? `killed by ${signal}` : `exited with status ${code}`,
+      at: new Date().toISOString(),
+  });
+  });
+  return { pid, startTicks: st.startTicks };
+}
+
+/** Signal the process group, but only if the group leader is still the process we started. */
+export async function signalGroup(pid: number, startTicks: number, signal: NodeJS.Signals): Promise<boolean> {
+  if (!(await isSameProcess(pid, startTicks))) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export async function waitGone(pid: number, startTicks: number, ms: number, signal?: AbortSignal): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (!(await isSameProcess(pid, startTicks))) return true;
+    if (Date.now() >= until || signal?.aborted) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function startedAtOf(startTicks: number): string {
+  return new Date(bootTime() + (startTicks * 1000) / CLK_TCK).toISOString();
+}

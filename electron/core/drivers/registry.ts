@@ -1,0 +1,24 @@
+import type { DriverId } from '../../../shared/ids.js';
+import type { DriverFactory } from './driver.js';
+
+/**
+ * Every driver NovaCron knows, in matrix order. A driver is one folder exporting a
+ * factory, imported lazily so its heavy dependencies load only when it is used. A
+ * driver that is not built yet has no loader and says so; its lifecycle is not stubbed.
+ */
+export interface DriverEntry {
+  id: DriverId;
+  name: string;
+  load?: () => Promise<DriverFactory>;
+}
+
+export const DRIVER_ENTRIES: readonly DriverEntry[] = [
+  { id: 'kvm', name: 'QEMU/KVM' },
+  { id: 'container', name: 'Docker' },
+  { id: 'containerd', name: 'containerd' },
+  { id: 'kata-containers', name: 'Kata Containers' },
+  { id: 'process', name: 'Process', load: async () => (await import('./process/index.js')).createProcessDriver },
+  { id: 'libvirt', name: 'libvirt' },
+];
+
+export const NOT_BUILT = 'not built yet';

@@ -1,0 +1,69 @@
+import type { CoreEvent } from '../../../shared/model.js';
+import type { DriverId } from '../../../shared/ids.js';
+import { Emitter, type Disposable, DisposableStore, toDisposable } from '../base/lifecycle.js';
+import type { DriverManager } from '../drivers/manager.js';
+import type { WorkloadChange } from '../drivers/driver.js';
+
+/**
+ * The core's event stream. Local operations publish here at once; drivers' own watchers
+ * (engine events, or one timer per driver for what pushes nothing) run only while
+ * somebody is subscribed, and stop when the last one leaves.
+ */
+export class EventService implements Disposable {
+  private readonly emitter = new Emitter<CoreEvent>();
+  private watchers: DisposableStore | undefined;
+  private subscribers = 0;
+
+  constructor(private readonly drivers: DriverManager) {}
+
+  publish(e: CoreEvent): void {
+    this.emitter.fire(e);
+  }
+
+  subscribe(listener: (e: CoreEvent) => void): Disposable {
+    const sub = this.emitter.event(listener);
+    if (this.subscribers++ === 0) this.startWatching();
+    return toDisposable(() => {
+      sub.dispose();
+      if (--this.subscribers === 0) this.stopWatching();
+    });
+  }
+
+  private startWatching(): void {
+    const store = new DisposableStore();
+    this.watchers = store;
+    void this.drivers.available().then(({ drivers }) => {
+      for (const d of drivers) {
+        if (!d.watch || store.isDisposed) continue;
+        store.add(d.watch((c) => this.publish(toEvent(d.id, c))));
+      }
+    });
+  }
+
+  private stopWatching(): void {
+    this.watchers?.dispose();
+    this.watchers = undefined;
+  }
+
+  dispose(): void {
+    this.stopWatching();
+    this.emitter.dispose();
+  }
+}
+
+function toEvent(driver: DriverId, c: WorkloadChange): CoreEvent {
+  switch (c.type) {
+    case 'upsert':
+      return { type: 'workload', info: c.info };
+    case 'removed':
+      return { type: 'workload-removed', id: c.id };
+    case 'notice':
+      return {
+        type: 'notice',
+        level: c.level,
+        message: c.message.startsWith(`${driver}:`) ? c.message : `${driver}: ${c.message}`,
+        ...(c.workloadId ? { workloadId: c.workloadId } : {}),
+        at: new Date().toISOString(),
+      };
+  }
+}

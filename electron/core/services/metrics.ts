@@ -1,0 +1,144 @@
+import type { MetricsSample } from '../../../shared/model.js';
+import { parseWorkloadId } from '../../../shared/ids.js';
+import { type Disposable, interval, toDisposable } from '../base/lifecycle.js';
+import { NovaError } from '../base/errors.js';
+import type { RawSample } from '../drivers/driver.js';
+import type { DriverManager } from '../drivers/manager.js';
+
+/** Ten minutes of one-second samples per watched workload. */
+export const HISTORY = 600;
+
+class Ring<T> {
+  private buf: T[] = [];
+  private head = 0;
+  constructor(private readonly size: number) {}
+  push(v: T) {
+    if (this.buf.length < this.size) this.buf.push(v);
+    else {
+      this.buf[this.head] = v;
+      this.head = (this.head + 1) % this.size;
+    }
+  }
+  toArray(): T[] {
+    return [...this.buf.slice(this.head), ...this.buf.slice(0, this.head)];
+  }
+}
+
+interface Watched {
+  listeners: Set<(s: MetricsSample[]) => void>;
+  history: Ring<MetricsSample>;
+  prev?: RawSample;
+  /** Kept a while after the last watcher leaves, so reopening a tab shows the past. */
+  idleSince?: number;
+}
+
+/** How long a workload nobody watches keeps its history before it is dropped. */
+const KEEP_IDLE_MS = 10 * 60_000;
+
+/** CPU% from two cumulative samples, as `docker stats` does: 100% = one core. */
+export function cpuPercent(prev: RawSample | undefined, cur: RawSample): number {
+  if (cur.cpuPercent !== undefined) return cur.cpuPercent;
+  if (!prev || prev.cpuNs === undefined || cur.cpuNs === undefined) return 0;
+  const dt = cur.ts - prev.ts;
+  const dcpu = cur.cpuNs - prev.cpuNs;
+  if (dt <= 0 || dcpu < 0) return 0;
+  return Math.round(((dcpu / 1e6 / dt) * 100) * 10) / 10;
+}
+
+export function toSample(prev: RawSample | undefined, cur: RawSample): MetricsSample {
+  const { cpuNs: _cpuNs, ...rest } = cur;
+  return { ...rest, cpuPercent: cpuPercent(prev, cur) };
+}
+
+/**
+ * Samples only what someone watches, with ONE timer for all of them; one sampler per
+ * workload is shared by every watcher of it.
+ */
+export class MetricsService implements Disposable {
+  private readonly watched = new Map<string, Watched>();
+  private timer: Disposable | undefined;
+  private ticking = false;
+
+  constructor(private readonly drivers: DriverManager) {}
+
+  watch(id: string, listener: (s: MetricsSample[]) => void): Disposable {
+    let w = this.watched.get(id);
+    if (!w) {
+      w = { listeners: new Set(), history: new Ring(HISTORY) };
+      this.watched.set(id, w);
+    }
+    delete w.idleSince;
+    w.listeners.add(listener);
+    const past = w.history.toArray();
+    if (past.length) listener(past);
+    this.timer ??= interval(1000, () => void this.tick());
+    if (w.listeners.size === 1 && !w.prev) void this.sampleOne(id, w);
+    const entry = w;
+    return toDisposable(() => {
+      entry.listeners.delete(listener);
+      if (entry.listeners.size === 0) entry.idleSince = Date.now();
+    });
+  }
+
+  /** One sample now, for `novacron stats`: two readings half a second apart give a CPU rate. */
+  async once(id: string, signal: AbortSignal): Promise<MetricsSample> {
+    const w = this.watched.get(id);
+    if (w && w.listeners.size) {
+      const last = w.history.toArray().at(-1);
+      if (last) return last;
+    }
+    const read = await this.reader(id);
+    const a = await read(signal);
+    if (a.cpuPercent !== undefined) return toSample(undefined, a);
+    await new Promise((r) => setTimeout(r, 500));
+    return toSample(a, await read(signal));
+  }
+
+  private async reader(id: string) {
+    const ref = parseWorkloadId(id);
+    if (!ref) throw new NovaError('INVALID_ARGUMENT', `id: '${id}' is not a workload id`, { field: 'id' });
+    const driver = await this.drivers.require(ref.driver, 'metrics');
+    return (signal: AbortSignal) => driver.metrics!(ref.local, signal);
+  }
+
+  private async sampleOne(id: string, w: Watched): Promise<void> {
+    try {
+      const read = await this.reader(id);
+      const cur = await read(AbortSignal.timeout(5000));
+      const prev = w.prev;
+      w.prev = cur;
+      // The first reading only primes the CPU delta, unless the driver gives a rate itself.
+      if (prev === undefined && cur.cpuPercent === undefined) return;
+      const sample = toSample(prev, cur);
+      w.history.push(sample);
+      for (const l of w.listeners) l([sample]);
+    } catch {
+      // The workload is gone or its engine is down: the event stream says so; metrics just pause.
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      for (const [id, w] of this.watched) {
+        if (w.idleSince !== undefined && now - w.idleSince > KEEP_IDLE_MS) this.watched.delete(id);
+      }
+      const active = [...this.watched].filter(([, w]) => w.listeners.size > 0);
+      if (active.length === 0 && this.watched.size === 0) {
+        this.timer?.dispose();
+        this.timer = undefined;
+        return;
+      }
+      await Promise.all(active.map(([id, w]) => this.sampleOne(id, w)));
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  dispose(): void {
+    this.timer?.dispose();
+    this.watched.clear();
+  }
+}

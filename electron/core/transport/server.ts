@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Router } from '../api/router.js';
+import type { Disposable } from '../base/lifecycle.js';
+import { COOKIE, FailureThrottle, newToken, requestToken, tokenMatches } from './auth.js';
+import { SECURITY_HEADERS, serveStatic } from './static.js';
+import { MAX_FRAME, serveContract } from './ws-endpoint.js';
+
+export interface HttpRoute {
+  path: string;
+  /** Return true when handled. The request is already authenticated. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> | boolean;
+}
+
+export interface WsRoute {
+  path: string;
+  /** Extra check beyond the token (a one-time console ticket, say); return an error text to refuse. */
+  accept?(req: IncomingMessage, url: URL): string | undefined;
+  handle(ws: WebSocket, req: IncomingMessage, url: URL): void;
+}
+
+export interface ServerOptions {
+  router: Router;
+  host: string;
+  port: number;
+  staticDir: string;
+  token?: string;
+  tls?: { certFile: string; keyFile: string };
+  routes?: HttpRoute[];
+  wsRoutes?: WsRoute[];
+}
+
+export interface RunningServer extends Disposable {
+  url: string;
+  /** The URL with the token: what an admin opens. */
+  loginUrl: string;
+  token: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
+
+/**
+ * The headless mode: the built renderer and the contract over a WebSocket, for any
+ * browser. Every HTTP request and every WebSocket upgrade needs the token; upgrades also
+ * need a matching Origin, so another site open in the same browser cannot drive it.
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const token = opts.token ?? newToken();
+  const throttle = new FailureThrottle();
+  const scheme = opts.tls ? 'https' : 'http';
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, perMessageDeflate: false });
+  const routes = opts.routes ?? [];
+  const wsRoutes: WsRoute[] = [
+    { path: '/ws', handle: (ws) => serveContract(ws, opts.router, 'headless') },
+    ...(opts.wsRoutes ?? []),
+  ];
+
+  const authenticate = (req: IncomingMessage, url: URL): 'ok' | 'denied' | 'throttled' => {
+    const addr = req.socket.remoteAddress ?? '?';
+    if (throttle.blocked(addr)) return 'throttled';
+    if (tokenMatches(requestToken(req, url), token)) {
+      throttle.succeed(addr);
+      return 'ok';
+    }
+    throttle.fail(addr);
+    return 'denied';
+  };
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', `${scheme}://${req.headers.host ?? 'localhost'}`);
+    const auth = authenticate(req, url);
+    if (auth !== 'ok') {
+      res.writeHead(auth === 'throttled' ? 429 : 401, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(
+        auth === 'throttled'
+          ? 'Too many failed attempts from this address; wait a minute.\n'
+          : 'NovaCron: this server needs its token. Open the URL `novacron serve` printed.\n',
+      );
+      return;
+    }
+    // The token arrived in the URL: keep it in a cookie the page's scripts cannot read, and drop it from the address bar.
+    if (url.searchParams.has('token') && req.method === 'GET') {
+      url.searchParams.delete('token');
+      res.writeHead(302, {
+        ...SECURITY_HEADERS,
+        'Set-Cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/${opts.tls ? '; Secure' : ''}`,
+        Location: url.pathname + (url.search || ''),
+      });
+      res.end();
+      return;
+    }
+    for (const r of routes) {
+      if (url.pathname === r.path && (await r.handle(req, res, url))) return;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (await serveStatic(opts.staticDir, url.pathname, res)) return;
+      // A client-side route: the page handles it.
+      if (!url.pathname.includes('.') && (await serveStatic(opts.staticDir, '/index.html', res))) return;
+    }
+    res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' });
+    res.end('not found\n');
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    const url = new URL(req.url ?? '/', `${scheme}://${req.headers.host ?? 'localhost'}`);
+    const auth = authenticate(req, url);
+    if (auth !== 'ok') return refuse(auth === 'throttled' ? 429 : 401, auth === 'throttled' ? 'Too Many Requests' : 'Unauthorized');
+    // Browsers always send Origin on upgrades; it must be this very server.
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `${scheme}://${req.headers.host ?? ''}`) return refuse(403, 'Forbidden');
+    const route = wsRoutes.find((r) => r.path === url.pathname);
+    if (!route) return refuse(404, 'Not Found');
+    const why = route.accept?.(req, url);
+    if (why) return refuse(403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => route.handle(ws, req, url));
+  };
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    onRequest(req, res).catch((e: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`internal error: ${(e as Error).message}\n`);
+    });
+  };
+  const server: Server = opts.tls
+    ? createHttps({ cert: await readFile(opts.tls.certFile), key: await readFile(opts.tls.keyFile) }, handler)
+    : createHttp(handler);
+  server.on('upgrade', onUpgrade);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `${scheme}://${shownHost}:${port}/`;
+
+  const close = async () => {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+    server.closeAllConnections?.();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return { url, loginUrl: `${url}?token=${token}`, token, port, server, close, dispose: () => void close() };
+}

@@ -1,0 +1,86 @@
+import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { METHOD_NAMES } from '../../shared/contract/index.js';
+import { IPC_STREAM, ipcChannelOf, type ServerMessage } from '../../shared/contract/wire.js';
+import type { Router } from '../core/api/router.js';
+import type { Disposable } from '../core/base/lifecycle.js';
+
+/**
+ * The contract over Electron IPC, derived from the contract: one handler per method, one
+ * pair of channels for streams. Only our own window may call; everything a window
+ * subscribed to is disposed when it goes away.
+ */
+export function registerIpc(router: Router, isTrusted: (sender: WebContents, frameUrl: string | undefined) => boolean): Disposable {
+  const perWindow = new Map<number, Map<number, Disposable>>();
+
+  const trusted = (e: IpcMainInvokeEvent | IpcMainEvent) => isTrusted(e.sender, e.senderFrame?.url);
+  const denied = { ok: false, error: { code: 'UNAVAILABLE', message: 'this window may not call NovaCron' } } as const;
+
+  for (const m of METHOD_NAMES) {
+    ipcMain.handle(ipcChannelOf(m), async (e, payload: { input?: unknown; op?: unknown } | undefined) => {
+      if (!trusted(e)) return denied;
+      const op = typeof payload?.op === 'string' ? payload.op : undefined;
+      return router.call(m, payload?.input, { origin: 'desktop', ...(op ? { op } : {}) });
+    });
+  }
+
+  const subsOf = (wc: WebContents) => {
+    let subs = perWindow.get(wc.id);
+    if (!subs) {
+      const fresh = new Map<number, Disposable>();
+      perWindow.set(wc.id, fresh);
+      wc.once('destroyed', () => {
+        for (const d of fresh.values()) d.dispose();
+        perWindow.delete(wc.id);
+      });
+      subs = fresh;
+    }
+    return subs;
+  };
+
+  const onSubscribe = (e: IpcMainEvent, msg: { id?: unknown; stream?: unknown; input?: unknown }) => {
+    if (!trusted(e) || typeof msg?.id !== 'number') return;
+    const id = msg.id;
+    const wc = e.sender;
+    const subs = subsOf(wc);
+    const send = (m: ServerMessage) => {
+      if (!wc.isDestroyed()) wc.send(IPC_STREAM.message, m);
+    };
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      subs.get(id)?.dispose();
+      subs.delete(id);
+    };
+    const d = router.subscribe(msg.stream, msg.input, {
+      event: (ev) => send({ t: 'ev', id, e: ev }),
+      error: (error) => {
+        send({ t: 'err', id, error });
+        finish();
+      },
+      end: () => {
+        send({ t: 'end', id });
+        finish();
+      },
+    }, { origin: 'desktop' });
+    if (finished) d.dispose();
+    else subs.set(id, d);
+  };
+  const onUnsubscribe = (e: IpcMainEvent, msg: { id?: unknown }) => {
+    if (!trusted(e) || typeof msg?.id !== 'number') return;
+    const subs = perWindow.get(e.sender.id);
+    subs?.get(msg.id)?.dispose();
+    subs?.delete(msg.id);
+  };
+  ipcMain.on(IPC_STREAM.subscribe, onSubscribe);
+  ipcMain.on(IPC_STREAM.unsubscribe, onUnsubscribe);
+
+  return {
+    dispose() {
+      for (const m of METHOD_NAMES) ipcMain.removeHandler(ipcChannelOf(m));
+      ipcMain.off(IPC_STREAM.subscribe, onSubscribe);
+      ipcMain.off(IPC_STREAM.unsubscribe, onUnsubscribe);
+      for (const subs of perWindow.values()) for (const d of subs.values()) d.dispose();
+      perWindow.clear();
+    },
+  };
+}

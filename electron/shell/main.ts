@@ -1,0 +1,35 @@
+// The Electron main process: a thin shell over the Node core. It owns the window and
+// the IPC wiring; every decision is the core's.
+import { app, BrowserWindow } from 'electron';
+import { Core } from '../core/core.js';
+import { registerIpc } from './ipc.js';
+import { createMainWindow, isOurPage, lockDown } from './window.js';
+
+app.enableSandbox();
+
+async function boot(): Promise<void> {
+  await app.whenReady();
+  lockDown();
+  const core = await Core.open();
+  const ipc = registerIpc(core.router, (sender, frameUrl) => {
+    // Only a top-level frame of one of our own windows showing our own page may call.
+    const win = BrowserWindow.fromWebContents(sender);
+    return win !== null && isOurPage(frameUrl ?? sender.getURL());
+  });
+  createMainWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createMainWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', () => {
+    ipc.dispose();
+    core.dispose();
+  });
+}
+
+boot().catch((e: unknown) => {
+  console.error(`novacron: ${(e as Error).message}`);
+  app.exit(1);
+});

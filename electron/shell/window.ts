@@ -1,0 +1,67 @@
+import { BrowserWindow, app, session, shell } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { appRoot, rendererDir } from '../core/base/app-root.js';
+
+export const rendererUrl = () => pathToFileURL(join(rendererDir(), 'index.html')).href;
+
+/** Is this URL our own renderer page (any hash route)? */
+export function isOurPage(url: string | undefined): boolean {
+  if (!url) return false;
+  const page = rendererUrl();
+  return url === page || url.startsWith(`${page}#`);
+}
+
+/**
+ * Electron's security checklist, applied to every web contents the app ever makes: no
+ * navigation away, no new windows, no permissions, no remote content.
+ */
+export function lockDown(): void {
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  // Nothing remote is ever loaded: only our own files.
+  session.defaultSession.webRequest.onBeforeRequest((details, cb) => {
+    const ok = details.url.startsWith('file://') || details.url.startsWith('devtools://') || /^wss?:\/\/127\.0\.0\.1:\d+\//.test(details.url);
+    cb({ cancel: !ok });
+  });
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (ev, url) => {
+      if (!isOurPage(url)) ev.preventDefault();
+    });
+    contents.on('will-redirect', (ev) => ev.preventDefault());
+    contents.on('will-attach-webview', (ev) => ev.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      // Links to documentation open in the user's browser, never inside the app.
+      if (url.startsWith('https://')) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+}
+
+export function createMainWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'NovaCron',
+    icon: join(appRoot(), 'assets', 'icon.png'),
+    show: false,
+    webPreferences: {
+      preload: join(appRoot(), 'dist', 'electron', 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(rendererUrl());
+  return win;
+}

@@ -1,0 +1,47 @@
+import type { ErrorCode, ErrorData } from '../errors.js';
+import type {
+  MethodInput,
+  MethodName,
+  MethodOutput,
+  StreamEvent,
+  StreamInput,
+  StreamName,
+} from './index.js';
+import type { StreamSink, Transport } from './wire.js';
+
+/** An error that came back from the core, with its code and the core's own message. */
+export class RemoteError extends Error implements ErrorData {
+  readonly code: ErrorCode;
+  readonly driver?: string;
+  readonly field?: string;
+  constructor(data: ErrorData) {
+    super(data.message);
+    this.name = 'RemoteError';
+    this.code = data.code;
+    if (data.driver !== undefined) this.driver = data.driver;
+    if (data.field !== undefined) this.field = data.field;
+  }
+}
+
+/** The typed face of any transport: the CLI, the renderer and the tests all use this. */
+export class NovaClient {
+  constructor(private readonly transport: Transport) {}
+
+  async call<M extends MethodName>(
+    method: M,
+    input: MethodInput<M>,
+    opts: { op?: string } = {},
+  ): Promise<MethodOutput<M>> {
+    const r = await this.transport.call(method, input, opts.op);
+    if (!r.ok) throw new RemoteError(r.error);
+    return r.value as MethodOutput<M>;
+  }
+
+  subscribe<S extends StreamName>(
+    stream: S,
+    input: StreamInput<S>,
+    sink: StreamSink<StreamEvent<S>>,
+  ): () => void {
+    return this.transport.subscribe(stream, input, sink);
+  }
+}

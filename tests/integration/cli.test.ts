@@ -1,0 +1,75 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
+import { tempHome } from '../helpers/home.js';
+
+describe('the novacron CLI, as a separate process', () => {
+  const t = tempHome('nc-cli-');
+  afterAll(() => t.cleanup());
+
+  it('lists the drivers as JSON with availability, reasons and capabilities', async () => {
+    const r = await cli(['drivers', '--json'], t.env);
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.stdout) as { id: string; available: boolean; reason?: string; capabilities: Record<string, { available: boolean; reason?: string }> }[];
+    expect(list.map((d) => d.id)).toEqual(['kvm', 'container', 'containerd', 'kata-containers', 'process', 'libvirt']);
+    for (const d of list) {
+      expect(typeof d.available).toBe('boolean');
+      expect(Object.keys(d.capabilities)).toContain('pause');
+      if (!d.available) expect(d.reason).toBeTruthy();
+      for (const c of Object.values(d.capabilities)) if (!c.available) expect(c.reason).toBeTruthy();
+    }
+  });
+
+  it('drives the process lifecycle by name and by id', async () => {
+    const created = await cli(['create', '--driver', 'process', '--name', 'cli-sleep', '--cmd', '/bin/sleep', '--arg', '300', '--env', 'A=1'], t.env);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const id = created.stdout.trim();
+    expect(id).toMatch(/^process:[0-9a-f]{12}$/);
+    expect((await cli(['start', 'cli-sleep'], t.env)).stdout).toContain('running');
+    const inspect = JSON.parse((await cli(['inspect', id, '--json'], t.env)).stdout) as { runtime: { pid: number; stdout_log: string } };
+    expect(inspect.runtime.pid).toBeGreaterThan(1);
+    expect(inspect.runtime.stdout_log).toContain(t.home);
+    // The process outlives the CLI that started it.
+    expect(() => process.kill(inspect.runtime.pid, 0)).not.toThrow();
+    expect((await cli(['pause', id], t.env)).stdout).toContain('paused');
+    expect((await cli(['resume', id], t.env)).stdout).toContain('running');
+    const stats = JSON.parse((await cli(['stats', id, '--json'], t.env)).stdout) as { memoryBytes: number };
+    expect(stats.memoryBytes).toBeGreaterThan(0);
+    expect((await cli(['stop', id, '--timeout', '3'], t.env)).stdout).toContain('stopped');
+    expect((await cli(['rm', id], t.env)).code).toBe(0);
+    expect(JSON.parse((await cli(['ls', '--json'], t.env)).stdout)).toEqual({ workloads: [], errors: [] });
+  });
+
+  it('prints one error line with the code, and exits with its number', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['create', '--driver', 'process', '--name', '', '--cmd', 'sleep'], 2, /^novacron: INVALID_ARGUMENT: name: must not be empty\n$/],
+      [['create', '--driver', 'process', '--name', 'a/b', '--cmd', 'sleep'], 2, /^novacron: INVALID_ARGUMENT: name: must not contain '\/'\n$/],
+      [['create', '--driver', 'process', '--name', 'x'], 2, /^novacron: INVALID_ARGUMENT: cmd: is required\n$/],
+      [['create', '--driver', 'process', '--name', 'x', '--cmd', 'sleep', '--bogus'], 2, /INVALID_ARGUMENT: --bogus: Unknown option/],
+      [['stop', 'process:000000000000', '--timeout=-1'], 2, /^novacron: INVALID_ARGUMENT: timeoutSec: must not be negative\n$/],
+      [['stop', 'process:000000000000', '--timeout', '-1'], 2, /^novacron: INVALID_ARGUMENT: --timeout: Option '--timeout' argument is ambiguous.\n$/],
+      [['start', 'nothing-by-this-name'], 3, /^novacron: NOT_FOUND: no workload named 'nothing-by-this-name'/],
+      [['start', 'process:000000000000'], 3, /^novacron: NOT_FOUND: process: no process workload '000000000000'/],
+      [['create', '--driver', 'kvm', '--name', 'vm', '--memory', '512'], 5, /^novacron: UNAVAILABLE: kvm: not built yet\n$/],
+      [['snapshot', 'process:000000000000', '--name', 's1'], 4, /^novacron: NOT_SUPPORTED: process: snapshot: a process has no image/],
+      [['frobnicate'], 2, /^novacron: INVALID_ARGUMENT: command: 'frobnicate' is not a novacron command/],
+    ];
+    for (const [args, code, err] of cases) {
+      const r = await cli(args, t.env);
+      expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ code, stderr: expect.stringMatching(err) });
+    }
+    // None of that wrote a workload.
+    expect(readdirSync(join(t.home, 'processes')).filter((n) => !n.startsWith('.'))).toEqual([]);
+  });
+
+  it('refuses a malformed config file naming the key', async () => {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(t.env.NOVACRON_CONFIG!, 'kvm:\n  enable_kvm: perhaps\n');
+    const r = await cli(['ls'], t.env);
+    writeFileSync(t.env.NOVACRON_CONFIG!, '');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^novacron: INVALID_ARGUMENT: config: kvm\.enable_kvm \(.*config\.yaml\): must be true or false/);
+  });
+});

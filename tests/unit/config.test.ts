@@ -1,0 +1,61 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, writeConfigKeys } from '../../electron/core/config/config.js';
+import { resolvePaths } from '../../electron/core/base/paths.js';
+import { tempHome } from '../helpers/home.js';
+
+describe('configuration', () => {
+  const t = tempHome();
+  const paths = resolvePaths(t.env);
+  afterEach(() => {
+    try {
+      writeFileSync(paths.configFile, '');
+    } catch {
+      /* first test has no file */
+    }
+  });
+
+  it('works with no file at all, from defaults inside the data dir', async () => {
+    const c = await loadConfig(paths, t.env);
+    expect(c.config['process.base_path']).toBe(join(t.home, 'processes'));
+    expect(c.config['kvm.vm_base_path']).toBe(join(t.home, 'vms'));
+    expect(c.config['containerd.namespace']).toBe('novacron');
+    expect(c.sources['kvm.enable_kvm']).toBe('default');
+  });
+
+  it("reads the seed's nested layout under vm_drivers", async () => {
+    mkdirSync(t.home, { recursive: true });
+    writeFileSync(paths.configFile, 'vm_drivers:\n  node_id: lab-1\n  kvm:\n    enable_kvm: false\n  containerd:\n    namespace: lab\n');
+    const c = await loadConfig(paths, t.env);
+    expect(c.config.node_id).toBe('lab-1');
+    expect(c.config['kvm.enable_kvm']).toBe(false);
+    expect(c.sources['containerd.namespace']).toBe('file');
+  });
+
+  it('lets the environment override the file', async () => {
+    writeFileSync(paths.configFile, 'kvm:\n  enable_kvm: true\n');
+    const c = await loadConfig(paths, { ...t.env, NOVACRON_KVM_ENABLE_KVM: 'no' });
+    expect(c.config['kvm.enable_kvm']).toBe(false);
+    expect(c.sources['kvm.enable_kvm']).toBe('env');
+  });
+
+  it('names the key of an unknown or invalid entry', async () => {
+    writeFileSync(paths.configFile, 'kvm:\n  qemu_bin: x\n');
+    await expect(loadConfig(paths, t.env)).rejects.toThrow(/config: kvm\.qemu_bin .*is not a configuration key/);
+    writeFileSync(paths.configFile, 'kvm:\n  enable_kvm: maybe\n');
+    await expect(loadConfig(paths, t.env)).rejects.toThrow(/config: kvm\.enable_kvm .*must be true or false/);
+    writeFileSync(paths.configFile, '');
+    await expect(loadConfig(paths, { ...t.env, CONTAINERD_ADDRESS: 'relative.sock' })).rejects.toThrow(/containerd\.address \(environment CONTAINERD_ADDRESS\): must be an absolute path/);
+  });
+
+  it('writes keys back keeping the comments', async () => {
+    writeFileSync(paths.configFile, '# my lab\nkvm:\n  enable_kvm: true # yes\n');
+    await writeConfigKeys(paths, { 'kvm.enable_kvm': false, node_id: 'box' });
+    const text = readFileSync(paths.configFile, 'utf8');
+    expect(text).toContain('# my lab');
+    expect((await loadConfig(paths, t.env)).config['kvm.enable_kvm']).toBe(false);
+    await writeConfigKeys(paths, { node_id: null });
+    expect(readFileSync(paths.configFile, 'utf8')).not.toContain('node_id');
+  });
+});

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { cpuPercent } from '../../electron/core/services/metrics.js';
+import { parseStat } from '../../electron/core/base/procfs.js';
+
+describe('cpu percent from two cumulative samples', () => {
+  it('is 100 for one core busy over the interval', () => {
+    expect(cpuPercent({ ts: 0, cpuNs: 0, memoryBytes: 0 }, { ts: 1000, cpuNs: 1e9, memoryBytes: 0 })).toBe(100);
+  });
+  it('is 0 without a previous sample, or when a counter went backwards (a restart)', () => {
+    expect(cpuPercent(undefined, { ts: 1000, cpuNs: 5e9, memoryBytes: 0 })).toBe(0);
+    expect(cpuPercent({ ts: 0, cpuNs: 9e9, memoryBytes: 0 }, { ts: 1000, cpuNs: 1e9, memoryBytes: 0 })).toBe(0);
+  });
+  it("keeps a driver's own rate", () => {
+    expect(cpuPercent(undefined, { ts: 1, cpuPercent: 42, memoryBytes: 0 })).toBe(42);
+  });
+});
+
+describe('/proc/<pid>/stat', () => {
+  it('parses a comm holding spaces and parentheses', () => {
+    const line = '4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 123456 1000000 250 18446744073709551615';
+    const st = parseStat(line);
+    expect(st).toMatchObject({ pid: 4242, comm: 'my (odd) prog', state: 'S', ppid: 1, pgrp: 4242, utimeTicks: 7, stimeTicks: 3, startTicks: 123456, rssPages: 250 });
+  });
+});
