@@ -84,6 +84,13 @@ export interface Driver {
 
   /** One sample. cpuPercent may be left 0 when cpuNs is given: the metrics service derives it. */
   metrics?(local: string, signal: AbortSignal): Promise<RawSample>;
+  /**
+   * Optional push source for engines that stream samples themselves (Docker's stats
+   * stream, say). When present, the metrics service opens ONE per watched workload,
+   * shares it between watchers, and disposes it when nobody watches; otherwise it calls
+   * metrics() once a second.
+   */
+  watchMetrics?(local: string, onSample: (s: RawSample) => void, onError: (e: unknown) => void): Disposable;
   logs?(local: string, opts: { follow: boolean; tail?: number }, sink: LogSink): Disposable;
   terminal?(local: string, opts: { kind?: 'exec' | 'serial'; cols: number; rows: number; command?: string[] }, signal: AbortSignal): Promise<TerminalSession>;
   console?(local: string, signal: AbortSignal): Promise<ConsoleEndpoint>;

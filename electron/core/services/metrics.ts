@@ -28,6 +28,8 @@ interface Watched {
   listeners: Set<(s: MetricsSample[]) => void>;
   history: Ring<MetricsSample>;
   prev?: RawSample;
+  /** The driver's own stream, for drivers that push samples; such workloads skip the tick. */
+  push?: Disposable;
   /** Kept a while after the last watcher leaves, so reopening a tab shows the past. */
   idleSince?: number;
 }
@@ -72,12 +74,39 @@ export class MetricsService implements Disposable {
     const past = w.history.toArray();
     if (past.length) listener(past);
     this.timer ??= interval(1000, () => void this.tick());
-    if (w.listeners.size === 1 && !w.prev) void this.sampleOne(id, w);
+    if (w.listeners.size === 1) void this.begin(id, w);
     const entry = w;
     return toDisposable(() => {
       entry.listeners.delete(listener);
-      if (entry.listeners.size === 0) entry.idleSince = Date.now();
+      if (entry.listeners.size === 0) {
+        entry.idleSince = Date.now();
+        entry.push?.dispose();
+        delete entry.push;
+      }
     });
+  }
+
+  /** First watcher: open the driver's push stream if it has one, else take a first reading. */
+  private async begin(id: string, w: Watched): Promise<void> {
+    const ref = parseWorkloadId(id);
+    const driver = ref ? await this.drivers.require(ref.driver, 'metrics').catch(() => undefined) : undefined;
+    if (!ref || !driver) return;
+    if (driver.watchMetrics) {
+      if (w.push || w.listeners.size === 0) return;
+      w.push = driver.watchMetrics(ref.local, (cur) => this.record(w, cur), () => undefined);
+      return;
+    }
+    if (!w.prev) await this.sampleOne(id, w);
+  }
+
+  private record(w: Watched, cur: RawSample): void {
+    const prev = w.prev;
+    w.prev = cur;
+    // The first reading only primes the CPU delta, unless the driver gives a rate itself.
+    if (prev === undefined && cur.cpuPercent === undefined) return;
+    const sample = toSample(prev, cur);
+    w.history.push(sample);
+    for (const l of w.listeners) l([sample]);
   }
 
   /** One sample now, for `novacron stats`: two readings half a second apart give a CPU rate. */
@@ -104,14 +133,7 @@ export class MetricsService implements Disposable {
   private async sampleOne(id: string, w: Watched): Promise<void> {
     try {
       const read = await this.reader(id);
-      const cur = await read(AbortSignal.timeout(5000));
-      const prev = w.prev;
-      w.prev = cur;
-      // The first reading only primes the CPU delta, unless the driver gives a rate itself.
-      if (prev === undefined && cur.cpuPercent === undefined) return;
-      const sample = toSample(prev, cur);
-      w.history.push(sample);
-      for (const l of w.listeners) l([sample]);
+      this.record(w, await read(AbortSignal.timeout(5000)));
     } catch {
       // The workload is gone or its engine is down: the event stream says so; metrics just pause.
     }
@@ -125,7 +147,7 @@ export class MetricsService implements Disposable {
       for (const [id, w] of this.watched) {
         if (w.idleSince !== undefined && now - w.idleSince > KEEP_IDLE_MS) this.watched.delete(id);
       }
-      const active = [...this.watched].filter(([, w]) => w.listeners.size > 0);
+      const active = [...this.watched].filter(([, w]) => w.listeners.size > 0 && !w.push);
       if (active.length === 0 && this.watched.size === 0) {
         this.timer?.dispose();
         this.timer = undefined;
@@ -139,6 +161,7 @@ export class MetricsService implements Disposable {
 
   dispose(): void {
     this.timer?.dispose();
+    for (const w of this.watched.values()) w.push?.dispose();
     this.watched.clear();
   }
 }
