@@ -1,4 +1,4 @@
-import { BrowserWindow, app, session, shell } from 'electron';
+import { BrowserWindow, app, session } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { appRoot, rendererDir } from '../core/base/app-root.js';
@@ -30,11 +30,8 @@ export function lockDown(): void {
     });
     contents.on('will-redirect', (ev) => ev.preventDefault());
     contents.on('will-attach-webview', (ev) => ev.preventDefault());
-    contents.setWindowOpenHandler(({ url }) => {
-      // Links to documentation open in the user's browser, never inside the app.
-      if (url.startsWith('https://')) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
+    // The app never opens windows for content; a console "in its own window" is a window of ours.
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
 }
 
@@ -59,6 +56,8 @@ export function createMainWindow(): BrowserWindow {
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // Middle-click must not open links in new windows.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());
