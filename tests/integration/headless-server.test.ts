@@ -118,3 +118,41 @@ describe('novacron serve on a public address', () => {
     expect(srv.stderr()).toMatch(/warning: listening on 0\.0\.0\.0: anyone who can reach this address/);
   });
 });
+
+describe('novacron serve with a certificate', () => {
+  it('speaks TLS only, with a Secure cookie', async () => {
+    const t = tempHome('nc-tls-');
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const https = await import('node:https');
+    const cert = `${t.home}/cert.pem`;
+    const key = `${t.home}/key.pem`;
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const srv = await serve(t.env, ['--port', '0', '--tls-cert', cert, '--tls-key', key]);
+    try {
+      expect(srv.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+      const res = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+        https.get(srv.loginUrl, { ca: readFileSync(cert) }, (r) => {
+          r.resume();
+          resolve({ status: r.statusCode ?? 0, cookie: String(r.headers['set-cookie'] ?? '') });
+        }).on('error', reject);
+      });
+      expect(res.status).toBe(302);
+      expect(res.cookie).toMatch(/HttpOnly; SameSite=Strict; Path=\/; Secure/);
+      // Plain HTTP to the same port gets nowhere.
+      const plain = await fetch(srv.url.replace('https:', 'http:')).then((r) => r.status, () => 'refused');
+      expect(plain).not.toBe(200);
+    } finally {
+      await srv.stop();
+      t.cleanup();
+    }
+  });
+
+  it('refuses half a certificate naming the missing flag', async () => {
+    const t = tempHome('nc-tls2-');
+    const r = await cli(['serve', '--tls-cert', '/etc/hostname'], t.env);
+    t.cleanup();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('novacron: INVALID_ARGUMENT: --tls-key: give both --tls-cert and --tls-key\n');
+  });
+});
