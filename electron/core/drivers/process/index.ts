@@ -9,7 +9,7 @@ import { pollWatch } from '../common/poll-watch.js';
 import type { Detection, Driver, DriverEnv, LogSink, OpContext, RawSample, StopOptions } from '../driver.js';
 import { detectCgroups, type CgroupHost } from './cgroups.js';
 import { baseEnv, observe, resolveCommand, signalGroup, spawnDetached, startedAtOf, waitGone } from './runtime.js';
-import { ProcessStore, type ProcessDefinition } from './store.js';
+import { ProcessStore, type ProcessDefinition, type ProcessSnapshot } from './store.js';
 
 const D = 'process';
 
@@ -32,9 +32,9 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
 
   const summaryOf = (def: ProcessDefinition) => [def.cmd, ...def.args].join(' ').slice(0, 200);
 
-  const infoOf = async (def: ProcessDefinition): Promise<WorkloadInfo> => {
-    const run = await store.runState(def.id);
-    const seen = await observe(store, def, run);
+  const infoOf = async (def: ProcessDefinition, known?: ProcessSnapshot): Promise<WorkloadInfo> => {
+    const run = known?.run ?? (await store.runState(def.id));
+    const seen = await observe(store, def, run, known?.exit);
     return {
       id: workloadId(D, def.id),
       driver: D,
@@ -54,8 +54,9 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
     const ids = await store.ids();
     const rows = await Promise.all(
       ids.map(async (id) => {
-        const def = await store.definition(id).catch(() => undefined);
-        return def ? infoOf(def) : undefined;
+        // A workload deleted meanwhile, or a definition a crash left unreadable, is not listed.
+        const snap = await store.snapshot(id).catch(() => undefined);
+        return snap ? infoOf(snap.def, snap) : undefined;
       }),
     );
     return rows.filter((r): r is WorkloadInfo => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));

@@ -48,7 +48,7 @@ export interface Observed {
 }
 
 /** The true state of a process workload: its pid is checked together with its start time. */
-export async function observe(store: ProcessStore, def: ProcessDefinition, run: ProcessRunState): Promise<Observed> {
+export async function observe(store: Pick<ProcessStore, 'exitRecord'>, def: ProcessDefinition, run: ProcessRunState, exit?: ProcessExitRecord): Promise<Observed> {
   if (run.pid === undefined || run.startTicks === undefined) {
     return { state: 'stopped' };
   }
@@ -56,7 +56,7 @@ export async function observe(store: ProcessStore, def: ProcessDefinition, run: 
   const alive = st !== undefined && st.startTicks === run.startTicks && st.state !== 'Z' && st.state !== 'X';
   if (alive) return { state: st.state === 'T' ? 'paused' : 'running', pid: run.pid };
   if (run.stoppedByUs) return { state: 'stopped' };
-  const rec = await store.exitRecord(def.id);
+  const rec = exit ?? (await store.exitRecord(def.id));
   if (rec && rec.pid === run.pid && rec.startTicks === run.startTicks) {
     const { pid: _pid, startTicks: _st, ...exit } = rec;
     return { state: rec.code === 0 ? 'exited' : 'crashed', exit };
