@@ -31,7 +31,8 @@ export async function openTerminal(
       AttachStdout: true,
       AttachStderr: true,
       Tty: true,
-      Env: ['TERM=xterm-256color', `COLUMNS=${opts.cols}`, `LINES=${opts.rows}`],
+      // No COLUMNS/LINES: shells would trust them over the TTY size a resize sets.
+      Env: ['TERM=xterm-256color'],
       abortSignal: signal,
     } as object),
   );
