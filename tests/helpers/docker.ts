@@ -138,3 +138,14 @@ export async function tcpProxy(socketPath = DOCKER_SOCK): Promise<{ address: str
     reopen: listen,
   };
 }
+
+/** Run a shell snippet in a running container through the engine's API (a fixture); its stdout. */
+export async function shIn(d: Docker, container: string, script: string): Promise<string> {
+  const exec = await d.getContainer(container).exec({ Cmd: ['sh', '-c', script], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  let out = '';
+  const sink = { write: (b: Buffer) => ((out += b.toString()), true) } as unknown as NodeJS.WritableStream;
+  d.modem.demuxStream(stream, sink, sink);
+  await new Promise((r) => stream.on('end', r));
+  return out;
+}
