@@ -12,17 +12,19 @@ const DOMAIN = `${DOMAIN_PART}(?:\\.${DOMAIN_PART})*(?::[0-9]+)?`;
 const PATH_PART = '[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*';
 const TAG = '[\\w][\\w.-]{0,127}';
 const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
-const REFERENCE = new RegExp(`^(?:${DOMAIN}/)?${PATH_PART}(?:/${PATH_PART})*(?::${TAG})?(?:@${DIGEST})?$`);
+const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
+const NAME_RE = new RegExp(`^${PATH_PART}(?:/${PATH_PART})*(?::${TAG})?(?:@${DIGEST})?$`);
 
-/** Why an image reference is refused, or undefined. */
+/** Why an image reference is refused, or undefined. As Docker reads one, the first component is a registry only when it holds '.' or ':' or is localhost. */
 export function imageRefProblem(ref: string): string | undefined {
   if (ref.length === 0) return 'must not be empty';
   if (ref.length > 255) return 'must be at most 255 characters';
-  if (!REFERENCE.test(ref)) {
-    return /[A-Z]/.test(ref.split(/[:@]/)[0] ?? '')
-      ? 'must be lowercase in its repository part (busybox:latest, registry.local:5000/team/app:1.0)'
-      : 'is not an image reference like busybox:latest or registry.local:5000/team/app:1.0';
-  }
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  const hasDomain = /[.:]/.test(first) || first === 'localhost';
+  const name = hasDomain ? ref.slice(slash + 1) : ref;
+  if (/[A-Z]/.test(name.split(/[:@]/)[0] ?? '')) return 'must be lowercase in its repository part (busybox:latest, registry.local:5000/team/app:1.0)';
+  if ((hasDomain && !DOMAIN_RE.test(first)) || !NAME_RE.test(name)) return 'is not an image reference like busybox:latest or registry.local:5000/team/app:1.0';
   return undefined;
 }
 
@@ -155,15 +157,15 @@ export function parseMountFlag(text: string): { value?: MountSpec; problem?: str
   return { value: { type: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' } };
 }
 
-/** `--port [IP:]HOST:CONTAINER[/udp]` or `--port CONTAINER[/udp]`. */
+/** `--port [IP:]HOST:CONTAINER[/udp]`, `--port IP::CONTAINER` (any host port) or `--port CONTAINER[/udp]`. */
 export function parsePortFlag(text: string): { value?: Record<string, unknown>; problem?: string } {
-  const m = /^(?:(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):)?(?:(\d+):)?(\d+)(?:\/(tcp|udp))?$/.exec(text);
+  const m = /^(?:(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):)?(?:(\d*):)?(\d+)(?:\/(tcp|udp))?$/.exec(text);
   if (!m) return { problem: `'${text}' must look like HOST:CONTAINER, IP:HOST:CONTAINER or CONTAINER, with /udp for UDP` };
   const hostIp = m[1] ?? m[2];
   return {
     value: {
       container: Number(m[4]),
-      ...(m[3] !== undefined ? { host: Number(m[3]) } : {}),
+      ...(m[3] ? { host: Number(m[3]) } : {}),
       protocol: m[5] ?? 'tcp',
       ...(hostIp !== undefined ? { hostIp } : {}),
     },
