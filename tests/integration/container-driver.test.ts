@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
-import type { CoreEvent, LogLine, MetricsSample, WorkloadInfo } from '../../shared/model.js';
+import type { CoreEvent, LogLine, MetricsSample } from '../../shared/model.js';
 import type { Core } from '../../electron/core/core.js';
 import { busyboxTarball } from '../helpers/busybox.js';
 import { openTestCore, until } from '../helpers/core.js';
@@ -43,7 +43,7 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
   });
 
   const make = (name: string, extra: Record<string, unknown> = {}) =>
-    client.call('workloads.create', { driver: 'container', name: `${P}-${name}`, image: IMG, cmd: 'sleep', args: ['300'], ...extra } as never) as Promise<WorkloadInfo>;
+    client.call('workloads.create', { driver: 'container', name: `${P}-${name}`, image: IMG, cmd: 'sleep', args: ['300'], ...extra } as never);
   const engineView = (name: string) => d.getContainer(`${P}-${name}`).inspect();
 
   it('detects the engine with its version and API version', async () => {
@@ -61,7 +61,7 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     const rootfs = await client.call('images.import', { driver: 'container', file: busyboxTarball(), name: `${P}-rootfs:1` });
     expect(rootfs.refs).toContain(`${P}-rootfs:1`);
     const archive = join(scratch, 'saved.tar');
-    await pipeline((await d.getImage(IMG).get()) as NodeJS.ReadableStream, createWriteStream(archive));
+    await pipeline((await d.getImage(IMG).get()), createWriteStream(archive));
     const loaded = await client.call('images.import', { driver: 'container', file: archive, name: `${P}-loaded:2` });
     expect(loaded.refs).toEqual(expect.arrayContaining([`${P}-loaded:2`]));
     const refs = (await client.call('images.list', { driver: 'container' })).flatMap((i) => i.refs);
@@ -180,7 +180,7 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     // Without follow the stream ends by itself.
     const tail = await new Promise<LogLine[]>((resolve, reject) => {
       const got: LogLine[] = [];
-      const s = client.subscribe('logs', { id: w.id, tail: 1 }, { event: (l) => got.push(l), end: () => (s(), resolve(got)), error: reject });
+      client.subscribe('logs', { id: w.id, tail: 1 }, { event: (l) => got.push(l), end: () => resolve(got), error: reject });
     });
     expect(tail.map((l) => l.line)).toEqual(['out two']);
     await client.call('workloads.delete', { id: w.id, force: true });

@@ -141,7 +141,7 @@ describeWith('sshd and dockerd', sshWhy(), 'container driver over ssh://', () =>
   it('detects and lists the engine through ssh (docker system dial-stdio on the far side)', async () => {
     const t = tempHome('nc-ct-');
     try {
-      const env = { ...t.env, HOME: join(dir, 'home'), DOCKER_HOST: `ssh://root@127.0.0.1:${port}`, SSH_AUTH_SOCK: '' };
+      const env: NodeJS.ProcessEnv = { ...t.env, HOME: join(dir, 'home'), DOCKER_HOST: `ssh://root@127.0.0.1:${port}` };
       delete env.SSH_AUTH_SOCK;
       const r = await cli(['drivers', '--json'], env);
       const info = containerOf(JSON.parse(r.stdout) as DriverInfo[]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
-import type { CoreEvent, WorkloadInfo } from '../../shared/model.js';
+import type { CoreEvent } from '../../shared/model.js';
 import type { Core } from '../../electron/core/core.js';
 import { cli } from '../helpers/cli.js';
 import { openTestCore } from '../helpers/core.js';
@@ -30,7 +30,7 @@ describeWith('dockerd', dockerWhy(), 'container snapshots and cold migration, ag
   });
 
   const make = (name: string, extra: Record<string, unknown> = {}) =>
-    client.call('workloads.create', { driver: 'container', name: `${P}-${name}`, image: IMG, cmd: 'sleep', args: ['300'], start: true, ...extra } as never) as Promise<WorkloadInfo>;
+    client.call('workloads.create', { driver: 'container', name: `${P}-${name}`, image: IMG, cmd: 'sleep', args: ['300'], start: true, ...extra } as never);
 
   it('commits a snapshot, and reverting brings back the files with the same configuration', async () => {
     const w = await make('snap', { cmd: 'sh', args: ['-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'], env: { MODE: 'x' }, memoryMB: 32, mounts: [{ type: 'volume', source: `${P}-vol`, target: '/data' }], ports: [{ container: 80 }] });

@@ -8,7 +8,7 @@ const many = (v: unknown) => (v as string[] | undefined) ?? [];
 /** `--restart no|always|unless-stopped|on-failure[:N]` */
 function restartFlag(v: unknown): Record<string, unknown> | undefined {
   if (v === undefined) return undefined;
-  const [policy, retries] = String(v).split(':');
+  const [policy, retries] = (typeof v === 'string' ? v : JSON.stringify(v)).split(':');
   return { policy, ...(retries !== undefined ? { maxRetries: intFlag(retries, 'restart') } : {}) };
 }
 

@@ -50,7 +50,7 @@ interface ModemError extends Error {
 /** The engine's own words: its JSON body's message, without dockerode's "(HTTP code 404) …" wrapper. */
 export function engineMessage(e: ModemError): string {
   const j = e.json;
-  if (j && typeof j === 'object' && 'message' in j && typeof (j as { message: unknown }).message === 'string') return (j as { message: string }).message.trim();
+  if (j && typeof j === 'object' && 'message' in j && typeof (j).message === 'string') return (j as { message: string }).message.trim();
   if (typeof j === 'string' && j.trim()) return j.trim();
   if (Buffer.isBuffer(j) && j.length) return j.toString('utf8').trim();
   return e.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();

@@ -111,7 +111,7 @@ export async function listImages(docker: Dockerode, signal: AbortSignal): Promis
 
 export async function inspectImage(docker: Dockerode, ref: string, signal?: AbortSignal): Promise<ImageInfo> {
   const i = await call(`image '${ref}'`, () => docker.getImage(ref).inspect(signal ? ({ abortSignal: signal } as object) : undefined));
-  return imageInfoOf(i as unknown as { Id: string; RepoTags: string[]; Size: number; Created: string });
+  return imageInfoOf(i);
 }
 
 export function checkRef(ref: string, field: string): void {
@@ -168,7 +168,7 @@ export async function importImage(docker: Dockerode, file: string, name: string,
 export async function pullImage(docker: Dockerode, ref: string, ctx: OpContext): Promise<void> {
   const layers = new Map<string, { current: number; total: number }>();
   try {
-    const res = (await docker.pull(ref, { abortSignal: ctx.signal } as object)) as Readable;
+    const res = (await docker.pull(ref, { abortSignal: ctx.signal })) as Readable;
     await followJson(
       res,
       (m) => {

@@ -126,7 +126,7 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       await ensureImage(engine, s.image, op);
       const id = randomBytes(6).toString('hex');
       const body = createOptions(s, { id, origin: op.origin, node: ctx.node });
-      const created = await call(`create '${s.name}'`, () => engine.docker.createContainer({ ...body, abortSignal: op.signal } as Dockerode.ContainerCreateOptions));
+      const created = await call(`create '${s.name}'`, () => engine.docker.createContainer({ ...body, abortSignal: op.signal }));
       if (s.start) {
         try {
           await call(`start '${s.name}'`, () => created.start());

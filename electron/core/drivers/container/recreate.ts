@@ -4,7 +4,7 @@ import type { OpContext } from '../driver.js';
 import type { Engine } from './engine.js';
 import { call, statusOf } from './errors.js';
 import { LABEL } from './labels.js';
-import { extraNetworks, recreateOptions } from './spec.js';
+import { endpointOf, extraNetworks, recreateOptions } from './spec.js';
 
 /**
  * Make a container again from another image with the same configuration, on the same
@@ -21,10 +21,10 @@ export async function recreate(
 ): Promise<Dockerode.Container> {
   const was = c.Config.Labels ?? {};
   const body = recreateOptions(c, image, { [LABEL.id]: local, [LABEL.image]: was[LABEL.image] ?? c.Config.Image, ...opts.labels });
-  const created = await call('create', () => target.docker.createContainer({ ...body, abortSignal: ctx.signal } as Dockerode.ContainerCreateOptions));
+  const created = await call('create', () => target.docker.createContainer({ ...body, abortSignal: ctx.signal }));
   try {
     for (const net of extraNetworks(c)) {
-      const ep = c.NetworkSettings.Networks[net];
+      const ep = endpointOf(c, net);
       await call(`connect to network ${net}`, () =>
         target.docker.getNetwork(net).connect({ Container: created.id, EndpointConfig: { ...(ep?.Aliases ? { Aliases: ep.Aliases.filter((a: string) => a !== c.Id.slice(0, 12)) } : {}) } }),
       );

@@ -39,7 +39,7 @@ export function snapshotOps(ctx: ContainerContext) {
   return {
     list,
 
-    async create(local: string, snap: string, op: OpContext): Promise<SnapshotInfo> {
+    create: async (local: string, snap: string, op: OpContext): Promise<SnapshotInfo> => {
       const f = await ctx.find(local, op.signal);
       const repo = repoOf(f);
       if ((await list(local, op.signal)).some((s) => s.name === snap)) {
@@ -54,7 +54,7 @@ export function snapshotOps(ctx: ContainerContext) {
       return s;
     },
 
-    async revert(local: string, snap: string, op: OpContext): Promise<WorkloadInfo> {
+    revert: async (local: string, snap: string, op: OpContext): Promise<WorkloadInfo> => {
       return ctx.exclusive(local, `revert by ${op.origin}`, async () => {
         const f = await ctx.find(local, op.signal);
         const repo = repoOf(f);
@@ -89,7 +89,7 @@ export function snapshotOps(ctx: ContainerContext) {
       });
     },
 
-    async delete(local: string, snap: string, op: OpContext): Promise<void> {
+    delete: async (local: string, snap: string, op: OpContext): Promise<void> => {
       const f = await ctx.find(local, op.signal);
       const ref = `${repoOf(f)}:${snap}`;
       try {
@@ -101,7 +101,7 @@ export function snapshotOps(ctx: ContainerContext) {
     },
 
     /** With the workload go its snapshots; an image still in use by another container stays. */
-    async deleteAll(f: Found): Promise<void> {
+    deleteAll: async (f: Found): Promise<void> => {
       const repo = repoOf(f);
       const images = await f.engine.docker.listImages({ filters: { reference: [repo] } } as object).catch(() => []);
       for (const img of images) {

@@ -44,6 +44,15 @@ export function createOptions(s: ContainerCreateSpec, nova: { id: string; origin
 
 type Inspect = Dockerode.ContainerInspectInfo;
 
+/** The parts of a network endpoint we carry over; the typings leave them `any`. */
+export interface Endpoint {
+  IPAMConfig?: Record<string, unknown> | null;
+  Links?: string[] | null;
+  Aliases?: string[] | null;
+  IPAddress?: string;
+}
+export const endpointOf = (c: Inspect, net: string) => (c.NetworkSettings.Networks as Record<string, Endpoint | undefined>)[net];
+
 /**
  * The create body that makes the same container again from another image (a snapshot,
  * or the image a migration carried): same name, command, env, mounts, ports, limits,
@@ -56,9 +65,8 @@ export function recreateOptions(c: Inspect, image: string, extraLabels: Record<s
   const extra = cfg as { StopSignal?: string; StopTimeout?: number };
   const oldShort = c.Id.slice(0, 12);
   const mode = c.HostConfig.NetworkMode ?? 'default';
-  const networks = c.NetworkSettings.Networks ?? {};
   const primary = mode === 'default' ? 'bridge' : mode;
-  const endpoint = networks[primary];
+  const endpoint = endpointOf(c, primary);
   const keepsOwnNetwork = !['host', 'none'].includes(mode) && !mode.startsWith('container:');
   return {
     name: c.Name.replace(/^\//, ''),
@@ -84,7 +92,7 @@ export function recreateOptions(c: Inspect, image: string, extraLabels: Record<s
     ...(extra.StopSignal ? { StopSignal: extra.StopSignal } : {}),
     ...(extra.StopTimeout !== undefined ? { StopTimeout: extra.StopTimeout } : {}),
     ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
-    HostConfig: { ...c.HostConfig } as Dockerode.HostConfig,
+    HostConfig: { ...c.HostConfig },
     ...(keepsOwnNetwork && endpoint
       ? {
           NetworkingConfig: {
@@ -125,8 +133,8 @@ export function configOf(c: Inspect): Record<string, unknown> {
     env: c.Config.Env ?? [],
     workdir: c.Config.WorkingDir || null,
     mounts: (c.Mounts ?? []).map((m) => ({ type: m.Type, source: m.Type === 'volume' ? m.Name : m.Source, target: m.Destination, readOnly: !m.RW })),
-    ports: Object.entries(h.PortBindings ?? {}).flatMap(([key, list]) =>
-      ((list as { HostIp?: string; HostPort?: string }[] | null) ?? []).map((b) => `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort || '(any)'}->${key}`),
+    ports: Object.entries((h.PortBindings ?? {}) as Record<string, { HostIp?: string; HostPort?: string }[] | null>).flatMap(([key, list]) =>
+      (list ?? []).map((b) => `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort || '(any)'}->${key}`),
     ),
     network: h.NetworkMode ?? null,
     restart: h.RestartPolicy?.Name ? `${h.RestartPolicy.Name}${h.RestartPolicy.MaximumRetryCount ? `:${h.RestartPolicy.MaximumRetryCount}` : ''}` : 'no',

@@ -52,7 +52,7 @@ export async function tarKind(path: string): Promise<TarKind> {
       const size = sizeOf(h);
       const type = String.fromCharCode(h[156] || 48);
       const prefix = magic.startsWith('ustar') ? field(h, 345, 155) : '';
-      let name = longName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
+      const name = longName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
       longName = undefined;
       pos += BLOCK;
       if (type === 'L') {

@@ -1,4 +1,3 @@
-import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { driverError } from '../../base/errors.js';
 import { Emitter } from '../../base/lifecycle.js';
@@ -34,9 +33,9 @@ export async function openTerminal(
       // No COLUMNS/LINES: shells would trust them over the TTY size a resize sets.
       Env: ['TERM=xterm-256color'],
       abortSignal: signal,
-    } as object),
+    }),
   );
-  const socket = (await call('exec start', () => exec.start({ hijack: true, stdin: true, Tty: true } as object))) as unknown as Duplex;
+  const socket = await call('exec start', () => exec.start({ hijack: true, stdin: true, Tty: true }));
   const data = new Emitter<string>();
   const exited = new Emitter<number | undefined>();
   const dec = new StringDecoder('utf8');
