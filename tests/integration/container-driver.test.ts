@@ -220,25 +220,27 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
   });
 
   it('streams live metrics from the cgroup files, CPU % as docker computes it, and scales a running container', async () => {
-    const w = await make('busy', { cmd: 'sh', args: ['-c', 'while :; do :; done'], cpus: 0.5, memoryMB: 64, start: true });
+    // Capped well under a core: other suites share this machine's two cores.
+    const w = await make('busy', { cmd: 'sh', args: ['-c', 'while :; do :; done'], cpus: 0.3, memoryMB: 64, start: true });
     const samples: MetricsSample[] = [];
     const stop = client.subscribe('metrics', { id: w.id }, { event: (s) => samples.push(...s) });
     await until('three samples', () => samples.length, (n) => n >= 3, 15_000);
     stop();
     const last = samples.at(-1)!;
     expect(last.source).toMatch(/^cgroup v[12]$/);
-    expect(last.cpuPercent).toBeGreaterThan(30);
-    expect(last.cpuPercent).toBeLessThan(70);
+    expect(last.cpuPercent).toBeGreaterThan(15);
+    expect(last.cpuPercent).toBeLessThan(45);
     expect(last.memoryLimitBytes).toBe(64 * 1024 * 1024);
     expect(last.memoryBytes).toBeGreaterThan(0);
     expect(last.netRxBytes).toBeGreaterThanOrEqual(0);
 
-    const scaled = await client.call('workloads.scale', { id: w.id, memoryMB: 128, cpus: 1 });
-    expect(scaled.summary).toContain('128 MiB · 1 CPU');
-    expect((await engineView('busy')).HostConfig).toMatchObject({ Memory: 128 * 1024 * 1024, NanoCpus: 1e9 });
+    const scaled = await client.call('workloads.scale', { id: w.id, memoryMB: 128, cpus: 0.1 });
+    expect(scaled.summary).toContain('128 MiB · 0.1 CPU');
+    expect((await engineView('busy')).HostConfig).toMatchObject({ Memory: 128 * 1024 * 1024, NanoCpus: 1e8 });
     const once = await client.call('workloads.stats', { id: w.id });
     expect(once).toMatchObject({ source: expect.stringMatching(/^cgroup/), memoryLimitBytes: 128 * 1024 * 1024 });
-    expect(once.cpuPercent).toBeGreaterThan(60);
+    expect(once.cpuPercent).toBeGreaterThan(3);
+    expect(once.cpuPercent).toBeLessThan(20);
     await client.call('workloads.delete', { id: w.id, force: true });
   });
 
