@@ -55,7 +55,7 @@ Usage: novacron COMMAND [flags]   (every command takes --json)
   scale ID [--memory MB] [--cpus N]     change resources
   snapshot ID --name S · snapshots ID · revert ID S · snapshot-rm ID S
   migrate ID --to TARGET
-  images ls|import|rm --driver D …      images (import FILE --name REF)
+  images ls|import|pull|rm --driver D … images (import FILE --name REF, pull REF)
   config [set KEY VALUE | unset KEY]    settings
   events --follow                       live events
   serve [--host H] [--port P]           the web UI (headless mode)

@@ -149,3 +149,50 @@ export async function shIn(d: Docker, container: string, script: string): Promis
   await new Promise((r) => stream.on('end', r));
   return out;
 }
+
+/**
+ * The smallest Docker registry (v2 API, read only) serving one image: the busybox rootfs
+ * as a single gzipped layer. The engine trusts 127.0.0.0/8 over plain HTTP, so a pull from
+ * `127.0.0.1:PORT/NAME:TAG` works with no registry installed.
+ */
+export async function tinyRegistry(name: string, tag: string): Promise<{ host: string; close(): Promise<void> }> {
+  const { createHash } = await import('node:crypto');
+  const { gzipSync } = await import('node:zlib');
+  const { createServer: http } = await import('node:http');
+  const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const tar = readFileSync(busyboxTarball());
+  const layer = gzipSync(tar);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [sha(tar)] } }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha(config) },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: sha(layer) }],
+    }),
+  );
+  const blobs = new Map([
+    [sha(config), config],
+    [sha(layer), layer],
+  ]);
+  const server = http((req, res) => {
+    const url = req.url ?? '';
+    const send = (status: number, body: Buffer, type: string, digest?: string) => {
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.length, 'Docker-Distribution-API-Version': 'registry/2.0', ...(digest ? { 'Docker-Content-Digest': digest } : {}) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (url === '/v2/' || url === '/v2') return send(200, Buffer.from('{}'), 'application/json');
+    if (url === `/v2/${name}/manifests/${tag}` || url === `/v2/${name}/manifests/${sha(manifest)}`) {
+      return send(200, manifest, 'application/vnd.docker.distribution.manifest.v2+json', sha(manifest));
+    }
+    const blob = /^\/v2\/.+\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url);
+    const body = blob ? blobs.get(blob[1]!) : undefined;
+    if (body) return send(200, body, 'application/octet-stream', blob![1]);
+    send(404, Buffer.from('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}'), 'application/json');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

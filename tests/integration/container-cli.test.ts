@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { busyboxTarball } from '../helpers/busybox.js';
 import { BIN, cli } from '../helpers/cli.js';
-import { cleanupPrefix, docker, dockerWhy, shIn, uniquePrefix } from '../helpers/docker.js';
+import { cleanupPrefix, docker, dockerWhy, shIn, tinyRegistry, uniquePrefix } from '../helpers/docker.js';
 import { describeWith } from '../helpers/engines.js';
 import { tempHome } from '../helpers/home.js';
 
@@ -81,6 +81,17 @@ describeWith('dockerd', dockerWhy(), 'container driver through the CLI', () => {
     expect(await run('stop', NAME, '--force')).toBe(`${id} stopped`);
     expect(await run('rm', NAME)).toBe(`${id} deleted`);
     expect(await run('images', 'rm', '--driver', 'container', IMG)).toBe(`${IMG} deleted`);
+  });
+
+  it('pulls an image from a registry', async () => {
+    const reg = await tinyRegistry(`${P}/app`, '1');
+    try {
+      const ref = `${reg.host}/${P}/app:1`;
+      expect(await run('images', 'pull', '--driver', 'container', ref)).toMatch(new RegExp(`^${ref} sha256:`));
+      expect(await run('images', 'rm', '--driver', 'container', ref)).toBe(`${ref} deleted`);
+    } finally {
+      await reg.close();
+    }
   });
 
   it('refuses bad flags before the engine sees them, with exit code 2', async () => {

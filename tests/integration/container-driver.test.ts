@@ -9,7 +9,7 @@ import type { CoreEvent, LogLine, MetricsSample } from '../../shared/model.js';
 import type { Core } from '../../electron/core/core.js';
 import { busyboxTarball } from '../helpers/busybox.js';
 import { openTestCore, until } from '../helpers/core.js';
-import { busyboxImage, cleanupPrefix, docker, dockerWhy, uniquePrefix } from '../helpers/docker.js';
+import { busyboxImage, cleanupPrefix, docker, dockerWhy, tinyRegistry, uniquePrefix } from '../helpers/docker.js';
 import { describeWith } from '../helpers/engines.js';
 
 const freePort = () =>
@@ -72,6 +72,27 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     await expect(client.call('images.delete', { driver: 'container', ref: `${P}-loaded:2` })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('No such image') });
     await expect(client.call('images.import', { driver: 'container', file: archive, name: 'Not A/Ref' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'name' });
     await expect(client.call('images.import', { driver: 'container', file: join(scratch, 'none.tar'), name: `${P}-x:1` })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'file' });
+  });
+
+  it('pulls from a registry with progress, on request and when a create needs an image', async () => {
+    const reg = await tinyRegistry(`${P}/pulled`, 'v1');
+    try {
+      const ref = `${reg.host}/${P}/pulled:v1`;
+      const mark = events.length;
+      const img = await client.call('images.pull', { driver: 'container', ref });
+      expect(img.refs).toContain(ref);
+      expect(events.slice(mark)).toContainEqual(expect.objectContaining({ type: 'progress', progress: expect.objectContaining({ label: expect.stringContaining('pulling'), unit: 'bytes' }) }));
+      await client.call('images.delete', { driver: 'container', ref });
+      // A create whose image is not here pulls it first.
+      const w = await make('pulled', { image: ref });
+      expect(w.summary).toContain(ref);
+      await client.call('workloads.delete', { id: w.id });
+      await client.call('images.delete', { driver: 'container', ref });
+      await expect(client.call('images.pull', { driver: 'container', ref: `${reg.host}/${P}/absent:v1` })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('manifest unknown') });
+      await expect(client.call('images.pull', { driver: 'container', ref: 'NOT/valid ref' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'ref' });
+    } finally {
+      await reg.close();
+    }
   });
 
   it('creates with every option, and the engine holds them; docker ps shows the same name', async () => {

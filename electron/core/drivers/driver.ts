@@ -109,6 +109,8 @@ export interface Driver {
   images?: {
     list(signal: AbortSignal): Promise<ImageInfo[]>;
     import(file: string, name: string, ctx: OpContext): Promise<ImageInfo>;
+    /** From a registry, reporting progress; drivers without registries leave it out. */
+    pull?(ref: string, ctx: OpContext): Promise<ImageInfo>;
     delete(ref: string, ctx: OpContext): Promise<void>;
   };
   /**

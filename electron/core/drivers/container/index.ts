@@ -10,7 +10,7 @@ import { detectEngine } from './detect.js';
 import { parseEngineAddress, type Engine } from './engine.js';
 import { call, D, engineError, statusOf } from './errors.js';
 import { watchEngine } from './events.js';
-import { checkRef, deleteImage, importImage, listImages, pullImage } from './images.js';
+import { checkRef, deleteImage, importImage, inspectImage, listImages, pullImage, withTag } from './images.js';
 import { LABEL } from './labels.js';
 import { containerLogs } from './logs.js';
 import { ContainerMetrics } from './metrics.js';
@@ -218,6 +218,12 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       list: async (signal) => listImages((await home()).docker, signal),
       import: async (file, name, op) => importImage((await home()).docker, file, name, op),
       delete: async (ref, op) => deleteImage((await home()).docker, ref, op.signal),
+      pull: async (ref, op) => {
+        checkRef(ref, 'ref');
+        const { docker } = await home();
+        await pullImage(docker, ref, op);
+        return inspectImage(docker, withTag(ref));
+      },
     },
 
     watch(emit) {
