@@ -81,7 +81,8 @@ describeWith('dockerd', dockerWhy(), 'container driver through the CLI', () => {
     expect(await run('stop', NAME, '--force')).toBe(`${id} stopped`);
     expect(await run('rm', NAME)).toBe(`${id} deleted`);
     expect(await run('images', 'rm', '--driver', 'container', IMG)).toBe(`${IMG} deleted`);
-  });
+    // Some thirty CLI processes, each starting a core: slow on a loaded machine.
+  }, 150_000);
 
   it('pulls an image from a registry', async () => {
     const reg = await tinyRegistry(`${P}/app`, '1');
