@@ -99,10 +99,11 @@ describeWith('dockerd', dockerWhy(), 'container driver: how it reaches engines, 
 const sshWhy = () => (existsSync('/usr/sbin/sshd') ? dockerWhy() : 'openssh-server is not installed (/usr/sbin/sshd missing)');
 
 describeWith('sshd and dockerd', sshWhy(), 'container driver over ssh://', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nc-ct-ssh-'));
+  let dir = '';
   let sshd: ChildProcess;
   let port = 0;
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nc-ct-ssh-'));
     mkdirSync(join(dir, 'home', '.ssh'), { recursive: true });
     mkdirSync('/run/sshd', { recursive: true });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
@@ -135,7 +136,7 @@ describeWith('sshd and dockerd', sshWhy(), 'container driver over ssh://', () =>
   });
   afterAll(() => {
     sshd?.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('detects and lists the engine through ssh (docker system dial-stdio on the far side)', async () => {
