@@ -9,6 +9,7 @@ import { drivers } from './commands/drivers.js';
 import { events } from './commands/events.js';
 import { images } from './commands/images.js';
 import { serve } from './commands/serve.js';
+import { terminal } from './commands/terminal.js';
 import { revert, snapshot, snapshotRm, snapshots } from './commands/snapshots.js';
 import { create, inspect, logs, ls, migrate, rm, scale, simple, stats, stop } from './commands/workloads.js';
 
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   'snapshot-rm': snapshotRm,
   migrate,
   images,
+  terminal,
   config,
   events,
   serve,
@@ -49,10 +51,11 @@ Usage: novacron COMMAND [flags]   (every command takes --json)
   inspect ID                            configuration and runtime details
   stats ID                              one metrics sample
   logs ID [--follow] [--tail N]         output
+  terminal ID [--cmd C --arg A…]        a TTY in it (exec; /bin/sh by default)
   scale ID [--memory MB] [--cpus N]     change resources
   snapshot ID --name S · snapshots ID · revert ID S · snapshot-rm ID S
   migrate ID --to TARGET
-  images ls|import|rm --driver D …      images (import FILE --name REF)
+  images ls|import|pull|rm --driver D … images (import FILE --name REF, pull REF)
   config [set KEY VALUE | unset KEY]    settings
   events --follow                       live events
   serve [--host H] [--port P]           the web UI (headless mode)

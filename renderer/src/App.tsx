@@ -4,6 +4,7 @@ import { useConnection } from './stores/connection.js';
 import { useDrivers } from './stores/drivers.js';
 import { startEventFeed, useWorkloads } from './stores/workloads.js';
 import { href, useRoute, type Route } from './router.js';
+import { CreateContainer } from './screens/CreateContainer.js';
 import { CreateProcess } from './screens/CreateProcess.js';
 import { DriversScreen } from './screens/DriversScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
@@ -51,7 +52,9 @@ export function App() {
         )}
         {route.screen === 'workloads' && <WorkloadsScreen />}
         {route.screen === 'workload' && <WorkloadDetail id={route.id} />}
-        {route.screen === 'create' && (route.driver === 'process' ? <CreateProcess /> : <p className="screen">No create form for {route.driver} yet.</p>)}
+        {route.screen === 'create' && route.driver === 'process' && <CreateProcess />}
+        {route.screen === 'create' && route.driver === 'container' && <CreateContainer />}
+        {route.screen === 'create' && route.driver !== 'process' && route.driver !== 'container' && <p className="screen">No create form for {route.driver} yet.</p>}
         {route.screen === 'drivers' && <DriversScreen />}
         {route.screen === 'settings' && <SettingsScreen />}
       </main>

@@ -109,6 +109,11 @@ export const methods = {
     'Import a rootfs tarball or an image archive',
     { long: true },
   ).returns<ImageInfo>(),
+  'images.pull': method(
+    z.object({ driver: driverIdSchema, ref: z.string({ error: mustBe('a string') }).min(1, 'must not be empty').max(255, 'is too long') }).strict(),
+    'Pull an image from a registry, where one is reachable',
+    { long: true },
+  ).returns<ImageInfo>(),
   'images.delete': method(
     z.object({ driver: driverIdSchema, ref: z.string().min(1, 'must not be empty').max(255) }).strict(),
     'Delete an image',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containerCreateSchema } from './container.js';
 import { processCreateSchema } from './process.js';
 
 /**
@@ -14,7 +15,7 @@ export const createSpecSchema = z.discriminatedUnion(
   [
     processCreateSchema,
     pending('kvm'),
-    pending('container'),
+    containerCreateSchema,
     pending('containerd'),
     pending('kata-containers'),
     pending('libvirt'),

@@ -13,7 +13,7 @@ const driverOf = (v: unknown) => {
   return d;
 };
 
-/** `images ls|import|rm --driver D …` */
+/** `images ls|import|pull|rm --driver D …` */
 export const images: Command = async (argv, ctx) => {
   const [sub, ...rest] = argv;
   switch (sub) {
@@ -31,6 +31,12 @@ export const images: Command = async (argv, ctx) => {
       ctx.io.out(values.json ? JSON.stringify(img, null, 2) : `${img.refs.join(',')} ${img.id}`);
       return 0;
     }
+    case 'pull': {
+      const { values, positionals } = parse(rest, { driver: { type: 'string' } }, { min: 1, max: 1, names: 'REF' });
+      const img = await callWithProgress(ctx, 'images.pull', { driver: driverOf(values.driver), ref: positionals[0]! });
+      ctx.io.out(values.json ? JSON.stringify(img, null, 2) : `${img.refs.join(',')} ${img.id}`);
+      return 0;
+    }
     case 'rm': {
       const { values, positionals } = parse(rest, { driver: { type: 'string' } }, { min: 1, max: 1, names: 'REF' });
       const r = await ctx.client.call('images.delete', { driver: driverOf(values.driver), ref: positionals[0]! });
@@ -38,6 +44,6 @@ export const images: Command = async (argv, ctx) => {
       return 0;
     }
     default:
-      throw new NovaError('INVALID_ARGUMENT', `images: expected ls, import or rm, got '${sub ?? ''}'`, { field: 'arguments' });
+      throw new NovaError('INVALID_ARGUMENT', `images: expected ls, import, pull or rm, got '${sub ?? ''}'`, { field: 'arguments' });
   }
 };

@@ -149,6 +149,11 @@ export function createMethods(core: Core): MethodImpl {
 
     'images.list': async ({ driver }, ctx) => (await drivers.require(driver, 'images')).images!.list(ctx.signal),
     'images.import': async ({ driver, file, name }, ctx) => (await drivers.require(driver, 'images')).images!.import(file, name, ctx),
+    'images.pull': async ({ driver, ref }, ctx) => {
+      const d = await drivers.require(driver, 'images');
+      if (!d.images!.pull) throw new NovaError('NOT_SUPPORTED', `${driver}: images: this driver imports images but cannot pull them`, { driver });
+      return d.images!.pull(ref, ctx);
+    },
     'images.delete': async ({ driver, ref }, ctx) => {
       await (await drivers.require(driver, 'images')).images!.delete(ref, ctx);
       return { ref };

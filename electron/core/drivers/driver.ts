@@ -88,9 +88,11 @@ export interface Driver {
    * Optional push source for engines that stream samples themselves (Docker's stats
    * stream, say). When present, the metrics service opens ONE per watched workload,
    * shares it between watchers, and disposes it when nobody watches; otherwise it calls
-   * metrics() once a second.
+   * metrics() once a second. It may return undefined for a workload it has a cheaper
+   * source for (the container driver reads cgroup files of a local engine): the service
+   * then polls metrics() for that one.
    */
-  watchMetrics?(local: string, onSample: (s: RawSample) => void, onError: (e: unknown) => void): Disposable;
+  watchMetrics?(local: string, onSample: (s: RawSample) => void, onError: (e: unknown) => void): Disposable | undefined;
   logs?(local: string, opts: { follow: boolean; tail?: number }, sink: LogSink): Disposable;
   terminal?(local: string, opts: { kind?: 'exec' | 'serial'; cols: number; rows: number; command?: string[] }, signal: AbortSignal): Promise<TerminalSession>;
   console?(local: string, signal: AbortSignal): Promise<ConsoleEndpoint>;
@@ -107,6 +109,8 @@ export interface Driver {
   images?: {
     list(signal: AbortSignal): Promise<ImageInfo[]>;
     import(file: string, name: string, ctx: OpContext): Promise<ImageInfo>;
+    /** From a registry, reporting progress; drivers without registries leave it out. */
+    pull?(ref: string, ctx: OpContext): Promise<ImageInfo>;
     delete(ref: string, ctx: OpContext): Promise<void>;
   };
   /**

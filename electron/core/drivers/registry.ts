@@ -14,7 +14,7 @@ export interface DriverEntry {
 
 export const DRIVER_ENTRIES: readonly DriverEntry[] = [
   { id: 'kvm', name: 'QEMU/KVM' },
-  { id: 'container', name: 'Docker' },
+  { id: 'container', name: 'Docker', load: async () => (await import('./container/index.js')).createContainerDriver },
   { id: 'containerd', name: 'containerd' },
   { id: 'kata-containers', name: 'Kata Containers' },
   { id: 'process', name: 'Process', load: async () => (await import('./process/index.js')).createProcessDriver },

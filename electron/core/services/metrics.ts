@@ -93,8 +93,11 @@ export class MetricsService implements Disposable {
     if (!ref || !driver) return;
     if (driver.watchMetrics) {
       if (w.push || w.listeners.size === 0) return;
-      w.push = driver.watchMetrics(ref.local, (cur) => this.record(w, cur), () => undefined);
-      return;
+      const push = driver.watchMetrics(ref.local, (cur) => this.record(w, cur), () => undefined);
+      if (push) {
+        w.push = push;
+        return;
+      }
     }
     if (!w.prev) await this.sampleOne(id, w);
   }

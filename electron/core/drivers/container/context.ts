@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import type { WorkloadInfo } from '../../../../shared/model.js';
+import { driverError, invalid } from '../../base/errors.js';
+import { withLock } from '../../base/lock.js';
+import { mkdir } from 'node:fs/promises';
+import type { DriverEnv } from '../driver.js';
+import { Engines, parseEngineAddress, type Engine, type EngineAddress } from './engine.js';
+import { call, D } from './errors.js';
+import { LABEL } from './labels.js';
+import { Placements } from './placements.js';
+import { infoOf } from './state.js';
+
+/** A container found: the engine it lives on, its engine id and its full inspect. */
+export interface Found {
+  local: string;
+  engine: Engine;
+  /** Set when it lives on an engine other than the configured one. */
+  away: boolean;
+  c: Dockerode.ContainerInspectInfo;
+  container: Dockerode.Container;
+}
+
+/** What every part of the driver shares: the engines, where workloads live, and how to find one. */
+export class ContainerContext {
+  readonly engines: Engines;
+  readonly placements: Placements;
+  readonly home: EngineAddress;
+  readonly dir: string;
+  readonly node: string;
+
+  constructor(env: DriverEnv, load: () => Promise<typeof Dockerode>) {
+    this.engines = new Engines(load);
+    this.dir = join(env.paths.home, 'container');
+    this.placements = new Placements(this.dir);
+    this.home = parseEngineAddress(env.config['container.docker_host']);
+    this.node = env.config.node_id;
+  }
+
+  homeEngine(): Promise<Engine> {
+    return this.engines.get(this.home);
+  }
+
+  /** The engine a workload lives on: a recorded placement, else the configured engine. */
+  async engineOf(local: string): Promise<{ engine: Engine; away: boolean }> {
+    const p = await this.placements.get(local);
+    if (!p || p.engine === this.home.text) return { engine: await this.homeEngine(), away: false };
+    return { engine: await this.engines.get(parseEngineAddress(p.engine)), away: true };
+  }
+
+  /**
+   * A workload by its local id: NovaCron's `io.novacron.id` label first (it survives
+   * revert and migration), then the engine's own id or name (containers made elsewhere).
+   */
+  async find(local: string, signal: AbortSignal): Promise<Found> {
+    // The local id ends up in the engine's URL path: only what a name or an id can hold.
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(local)) throw invalid('id', `'${local}' is not a container id or name`, D);
+    const { engine, away } = await this.engineOf(local);
+    const hits = await call(`find ${local}`, () =>
+      engine.docker.listContainers({ all: true, filters: { label: [`${LABEL.id}=${local}`] }, abortSignal: signal } as Dockerode.ContainerListOptions),
+    );
+    const container = engine.docker.getContainer(hits[0]?.Id ?? local);
+    const c = await call(`container '${local}'`, () => container.inspect({ abortSignal: signal } as object));
+    return { local, engine, away, c, container };
+  }
+
+  label(found: Pick<Found, 'away' | 'engine'>): string | undefined {
+    return found.away ? found.engine.address.text : undefined;
+  }
+
+  info(found: Found): WorkloadInfo {
+    return infoOf(found.c, this.label(found));
+  }
+
+  async refresh(found: Found, signal: AbortSignal): Promise<Found> {
+    return { ...found, c: await call(`container '${found.local}'`, () => found.container.inspect({ abortSignal: signal } as object)) };
+  }
+
+  /** Revert and migrate recreate the container: one at a time per workload, across processes. */
+  async exclusive<T>(local: string, op: string, fn: () => Promise<T>): Promise<T> {
+    await mkdir(join(this.dir, 'locks'), { recursive: true });
+    return withLock(join(this.dir, 'locks', local), op, `container workload '${local}'`, fn);
+  }
+}
+
+/** Inspect many containers, a few at a time, skipping those removed meanwhile. */
+export async function inspectAll(docker: Dockerode, ids: string[], signal: AbortSignal): Promise<Dockerode.ContainerInspectInfo[]> {
+  const out: Dockerode.ContainerInspectInfo[] = [];
+  const queue = [...ids];
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      try {
+        out.push(await docker.getContainer(id).inspect({ abortSignal: signal } as object));
+      } catch (e) {
+        // Gone between the list and the inspect: it is simply no longer there.
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, ids.length) }, worker));
+  return out;
+}
+
+export const notFound = (local: string) => driverError(D, 'NOT_FOUND', `no container '${local}'`);

@@ -1,0 +1,127 @@
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { workloadId } from '../../../../shared/ids.js';
+import { toDisposable, type Disposable } from '../../base/lifecycle.js';
+import type { WorkloadChange } from '../driver.js';
+import type { Engine } from './engine.js';
+import { D, engineError } from './errors.js';
+import { localIdOf } from './labels.js';
+import { infoOf } from './state.js';
+
+/** The container actions that change what the inventory shows. */
+const STATE_ACTIONS = new Set(['create', 'start', 'restart', 'die', 'kill', 'stop', 'pause', 'unpause', 'oom', 'rename', 'update', 'destroy']);
+
+interface EngineEvent {
+  Type?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  id?: string;
+  status?: string;
+}
+
+const RETRY_MS = [1000, 2000, 5000, 10_000];
+
+/**
+ * The engine's event stream → workload changes: a crash, an OOM kill, a start from
+ * `docker start` reach the UI without polling. When the engine goes away we say so once,
+ * retry with a backoff, and say so again when it is back (then re-announce everything,
+ * since events were missed meanwhile).
+ */
+export function watchEngine(
+  engine: Engine,
+  emit: (c: WorkloadChange) => void,
+  opts: { label?: string; list: (signal: AbortSignal) => Promise<Dockerode.ContainerInspectInfo[]> },
+): Disposable {
+  const ac = new AbortController();
+  const where = engine.address.text;
+  let stream: Readable | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  /** Engine container id → workload id, to name what was destroyed. */
+  const ids = new Map<string, string>();
+
+  const upsert = (c: Dockerode.ContainerInspectInfo) => {
+    const info = infoOf(c, opts.label);
+    ids.set(c.Id, info.id);
+    emit({ type: 'upsert', info });
+  };
+
+  const onEvent = async (e: EngineEvent) => {
+    const action = (e.Action ?? e.status ?? '').split(':')[0]!;
+    const id = e.Actor?.ID ?? e.id;
+    if (e.Type !== 'container' || !id || !STATE_ACTIONS.has(action)) return;
+    const attrs = e.Actor?.Attributes ?? {};
+    const wid = ids.get(id) ?? workloadId(D, localIdOf({ Id: id, Labels: attrs }));
+    if (action === 'destroy') {
+      ids.delete(id);
+      emit({ type: 'removed', id: wid });
+      return;
+    }
+    if (action === 'oom') {
+      emit({ type: 'notice', level: 'error', message: `container '${attrs.name ?? id.slice(0, 12)}' ran out of memory: the kernel killed a process in it (OOM)`, workloadId: wid });
+    }
+    try {
+      upsert(await engine.docker.getContainer(id).inspect({ abortSignal: ac.signal } as object));
+    } catch (err) {
+      // Removed right after the event: the destroy event follows.
+      if ((err as { statusCode?: number }).statusCode !== 404 && !ac.signal.aborted) throw err;
+    }
+  };
+
+  const connect = async () => {
+    if (ac.signal.aborted) return;
+    try {
+      const s = (await engine.docker.getEvents({ filters: { type: ['container'] }, abortSignal: ac.signal } as object)) as Readable;
+      stream = s;
+      if (failures > 0) {
+        emit({ type: 'notice', level: 'info', message: `the Docker engine at ${where} answers again` });
+        for (const c of await opts.list(ac.signal)) upsert(c);
+      } else {
+        for (const c of await opts.list(ac.signal)) ids.set(c.Id, infoOf(c, opts.label).id);
+      }
+      failures = 0;
+      let buf = '';
+      let chain = Promise.resolve();
+      s.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        const parts = buf.split('\n');
+        buf = parts.pop() ?? '';
+        for (const line of parts) {
+          if (!line.trim()) continue;
+          const ev = JSON.parse(line) as EngineEvent;
+          // In order: a die must not overtake the start before it.
+          chain = chain.then(() => onEvent(ev)).catch(() => undefined);
+        }
+      });
+      let over = false;
+      const end = (err: unknown) => {
+        if (over) return;
+        over = true;
+        lost(err);
+      };
+      s.once('close', () => end(new Error('the event stream closed')));
+      s.once('error', (err) => end(err));
+    } catch (err) {
+      lost(err);
+    }
+  };
+
+  const lost = (err: unknown) => {
+    stream = undefined;
+    if (ac.signal.aborted) return;
+    if (failures === 0) {
+      emit({ type: 'notice', level: 'error', message: `the Docker engine at ${where} went away: ${engineError(err).message.replace(/^container: /, '')}` });
+    }
+    const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)]!;
+    failures++;
+    timer = setTimeout(() => void connect(), wait);
+    timer.unref();
+  };
+
+  void connect();
+  return toDisposable(() => {
+    ac.abort();
+    if (timer) clearTimeout(timer);
+    stream?.destroy();
+  });
+}

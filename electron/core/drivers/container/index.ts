@@ -1,0 +1,248 @@
+import { randomBytes } from 'node:crypto';
+import type Dockerode from 'dockerode';
+import type { ContainerCreateSpec } from '../../../../shared/drivers/container.js';
+import { workloadId } from '../../../../shared/ids.js';
+import type { WorkloadDetail, WorkloadInfo } from '../../../../shared/model.js';
+import { DisposableStore } from '../../base/lifecycle.js';
+import type { Driver, DriverEnv, OpContext } from '../driver.js';
+import { ContainerContext, inspectAll, type Found } from './context.js';
+import { detectEngine } from './detect.js';
+import { parseEngineAddress, type Engine } from './engine.js';
+import { call, D, engineError, statusOf } from './errors.js';
+import { watchEngine } from './events.js';
+import { checkRef, deleteImage, importImage, inspectImage, listImages, pullImage, withTag } from './images.js';
+import { LABEL } from './labels.js';
+import { containerLogs } from './logs.js';
+import { ContainerMetrics } from './metrics.js';
+import { migrate } from './migrate.js';
+import { stopQuietly } from './recreate.js';
+import { snapshotOps } from './snapshots.js';
+import { configOf, createOptions } from './spec.js';
+import { infoOf } from './state.js';
+import { openTerminal } from './terminal.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Docker containers through the engine's API (dockerode; never the docker CLI). The
+ * engine's container name is the workload's name; a workload's id is `container:<id>`
+ * where <id> is the `io.novacron.id` label NovaCron gave it at create (kept across revert
+ * and migration) or, for containers made elsewhere, the engine's short id.
+ */
+export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
+  const ctx = new ContainerContext(env, async () => (await import('dockerode')).default);
+  const metrics = new ContainerMetrics(ctx);
+  const snapshots = snapshotOps(ctx);
+  await ctx.placements.all().catch(() => undefined);
+
+  const home = () => ctx.homeEngine();
+
+  /** Every container of an engine, fully inspected. */
+  const containersOf = async (engine: Engine, signal: AbortSignal, filters?: Record<string, string[]>) => {
+    const rows = await call(`list (${engine.address.text})`, () =>
+      engine.docker.listContainers({ all: true, ...(filters ? { filters } : {}), abortSignal: signal } as Dockerode.ContainerListOptions),
+    );
+    return call('inspect', () => inspectAll(engine.docker, rows.map((r) => r.Id), signal));
+  };
+
+  /** Workloads that migrated to other engines; an engine that does not answer shows its rows as unknown. */
+  const listAway = async (signal: AbortSignal): Promise<WorkloadInfo[]> => {
+    const byEngine = new Map<string, string[]>();
+    for (const [local, p] of Object.entries(await ctx.placements.all())) {
+      if (p.engine !== ctx.home.text) byEngine.set(p.engine, [...(byEngine.get(p.engine) ?? []), local]);
+    }
+    const out: WorkloadInfo[] = [];
+    for (const [address, locals] of byEngine) {
+      try {
+        const engine = await ctx.engines.get(parseEngineAddress(address));
+        const found = await containersOf(engine, signal, { label: [LABEL.id] });
+        const wanted = new Set(locals);
+        for (const c of found) if (wanted.has(c.Config.Labels?.[LABEL.id] ?? '')) out.push(infoOf(c, address));
+      } catch (e) {
+        const why = engineError(e).message.replace(/^container: /, '');
+        for (const local of locals) {
+          out.push({ id: workloadId(D, local), driver: D, name: local, state: 'unknown', managed: true, summary: `on ${address}, which does not answer: ${why}` });
+        }
+      }
+    }
+    return out;
+  };
+
+  const list = async (signal: AbortSignal): Promise<WorkloadInfo[]> => {
+    const here = (await containersOf(await home(), signal)).map((c) => infoOf(c));
+    return [...here, ...(await listAway(signal))].sort((a, b) => a.name.localeCompare(b.name));
+  };
+
+  const after = async (f: Found, signal: AbortSignal) => ctx.info(await ctx.refresh(f, signal));
+
+  const ensureImage = async (engine: Engine, ref: string, op: OpContext) => {
+    try {
+      await engine.docker.getImage(ref).inspect();
+    } catch (e) {
+      if (statusOf(e) !== 404) throw engineError(e, `image '${ref}'`);
+      await pullImage(engine.docker, ref, op);
+    }
+  };
+
+  const driver: Driver = {
+    id: D,
+    name: 'Docker',
+    limits: { memory: true, cpu: true },
+    notImplemented: { console: 'containers have no display: use the terminal' },
+
+    detect: async (signal) => detectEngine(await home(), signal),
+    list,
+    info: async (local, signal) => ctx.info(await ctx.find(local, signal)),
+
+    async inspect(local, signal): Promise<WorkloadDetail> {
+      const f = await ctx.find(local, signal);
+      const c = f.c;
+      const ips = Object.entries(c.NetworkSettings.Networks ?? {})
+        .map(([n, e]) => (e.IPAddress ? `${n}=${e.IPAddress}` : ''))
+        .filter(Boolean)
+        .join(', ');
+      return {
+        info: ctx.info(f),
+        config: configOf(c),
+        runtime: {
+          engine: f.engine.address.text,
+          container_id: c.Id,
+          image_id: c.Image,
+          pid: c.State.Pid || null,
+          ip_addresses: ips || null,
+          restart_count: c.RestartCount,
+          started_at: c.State.StartedAt,
+          finished_at: c.State.FinishedAt,
+          log_path: c.LogPath || null,
+          metrics_source: metrics.local(local) ? 'cgroup files (engine API as fallback)' : 'engine API stats stream',
+        },
+      };
+    },
+
+    async create(spec, op) {
+      const s = spec as ContainerCreateSpec;
+      checkRef(s.image, 'image');
+      const engine = await home();
+      await ensureImage(engine, s.image, op);
+      const id = randomBytes(6).toString('hex');
+      const body = createOptions(s, { id, origin: op.origin, node: ctx.node });
+      const created = await call(`create '${s.name}'`, () => engine.docker.createContainer({ ...body, abortSignal: op.signal }));
+      if (s.start) {
+        try {
+          await call(`start '${s.name}'`, () => created.start());
+        } catch (e) {
+          // `run` that cannot start leaves nothing behind.
+          await created.remove({ force: true }).catch(() => undefined);
+          throw e;
+        }
+      }
+      return infoOf(await call('inspect', () => created.inspect()));
+    },
+
+    async start(local, op) {
+      const f = await ctx.find(local, op.signal);
+      try {
+        await f.container.start();
+      } catch (e) {
+        if (statusOf(e) !== 304) throw engineError(e, `start '${f.c.Name.slice(1)}'`);
+      }
+      return after(f, op.signal);
+    },
+
+    async stop(local, opts, op) {
+      const f = await ctx.find(local, op.signal);
+      const name = f.c.Name.slice(1);
+      if (!f.c.State.Running) return ctx.info(f);
+      if (opts.force) {
+        await call(`kill '${name}'`, () => f.container.kill({ signal: 'SIGKILL' }));
+        await f.container.wait({ condition: 'not-running' }).catch(() => undefined);
+      } else {
+        op.progress({ label: `stopping ${name} (SIGTERM, SIGKILL after ${opts.timeoutSec}s)`, done: 0, total: opts.timeoutSec, unit: 'steps' });
+        await call(`stop '${name}'`, () => stopQuietly(f.container, opts.timeoutSec));
+      }
+      return after(f, op.signal);
+    },
+
+    async restart(local, op) {
+      const f = await ctx.find(local, op.signal);
+      await call(`restart '${f.c.Name.slice(1)}'`, () => f.container.restart({ t: 10 }));
+      return after(f, op.signal);
+    },
+
+    async pause(local, op) {
+      const f = await ctx.find(local, op.signal);
+      await call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause());
+      return after(f, op.signal);
+    },
+
+    async resume(local, op) {
+      const f = await ctx.find(local, op.signal);
+      await call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause());
+      return after(f, op.signal);
+    },
+
+    async delete(local, opts, op) {
+      const f = await ctx.find(local, op.signal);
+      await call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false }));
+      metrics.forget(local);
+      await snapshots.deleteAll(f);
+      if (f.away) await ctx.placements.set(local, undefined);
+    },
+
+    async scale(local, res, op) {
+      const f = await ctx.find(local, op.signal);
+      const h = f.c.HostConfig;
+      const update: Record<string, number> = {};
+      if (res.memoryMB !== undefined) {
+        update.Memory = res.memoryMB * MiB;
+        // Docker's default swap allowance is as much again; unlimited stays unlimited.
+        update.MemorySwap = h.MemorySwap === -1 ? -1 : 2 * res.memoryMB * MiB;
+      }
+      if (res.cpus !== undefined) {
+        // A container limited by quota/period keeps that form; the engine refuses to mix them.
+        if (!h.NanoCpus && h.CpuQuota && h.CpuQuota > 0) Object.assign(update, { CpuPeriod: 100_000, CpuQuota: Math.round(res.cpus * 100_000) });
+        else update.NanoCpus = Math.round(res.cpus * 1e9);
+      }
+      await call(`update '${f.c.Name.slice(1)}'`, () => f.container.update({ ...update, abortSignal: op.signal }));
+      return after(f, op.signal);
+    },
+
+    metrics: (local, signal) => metrics.sample(local, signal),
+    watchMetrics: (local, onSample, onError) => metrics.watch(local, onSample, onError),
+    logs: (local, opts, sink) => containerLogs(ctx, local, opts, sink),
+    terminal: (local, opts, signal) => openTerminal(ctx, local, opts, signal),
+    snapshots: { list: snapshots.list, create: snapshots.create, revert: snapshots.revert, delete: snapshots.delete },
+    migrate: (local, to, op) => migrate(ctx, local, to, op),
+
+    images: {
+      list: async (signal) => listImages((await home()).docker, signal),
+      import: async (file, name, op) => importImage((await home()).docker, file, name, op),
+      delete: async (ref, op) => deleteImage((await home()).docker, ref, op.signal),
+      pull: async (ref, op) => {
+        checkRef(ref, 'ref');
+        const { docker } = await home();
+        await pullImage(docker, ref, op);
+        return inspectImage(docker, withTag(ref));
+      },
+    },
+
+    watch(emit) {
+      const store = new DisposableStore();
+      const watchOne = (engine: Engine, label?: string) =>
+        store.add(
+          watchEngine(engine, emit, {
+            ...(label ? { label } : {}),
+            list: (signal) => containersOf(engine, signal, label ? { label: [LABEL.id] } : undefined),
+          }),
+        );
+      void (async () => {
+        watchOne(await home());
+        const away = new Set(Object.values(await ctx.placements.all()).map((p) => p.engine));
+        away.delete(ctx.home.text);
+        for (const a of away) watchOne(await ctx.engines.get(parseEngineAddress(a)), a);
+      })().catch((e: unknown) => emit({ type: 'notice', level: 'error', message: engineError(e).message }));
+      return store;
+    },
+  };
+  return driver;
+}
