@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { test as base, chromium, _electron, type Browser, type ElectronApplication, type Page } from '@playwright/test';
 import { serve } from '../helpers/cli.js';
 import { tempHome } from '../helpers/home.js';
+import { purgeHome } from '../helpers/core.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
@@ -68,6 +69,7 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
         const root = page.url().split('#')[0]!;
         await use({ mode, page, home: t.home, env: t.env, open: async (hash) => void (await page.goto(`${root}${hash}`)) });
         await app.close();
+        await purgeHome(t.env);
         t.cleanup();
         return;
       }
@@ -85,6 +87,7 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
       });
       await browser.close();
       await srv.stop();
+      await purgeHome(t.env);
       t.cleanup();
     },
     { scope: 'worker' },

@@ -26,7 +26,7 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
   const d = docker();
   let client: NovaClient;
   let core: Core;
-  let close: () => void;
+  let close: () => Promise<void>;
   let scratch: string;
   const events: CoreEvent[] = [];
 
@@ -37,7 +37,7 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     core.events.subscribe((e) => events.push(e));
   });
   afterAll(async () => {
-    close();
+    await close();
     await cleanupPrefix(d, P);
     rmSync(scratch, { recursive: true, force: true });
   });

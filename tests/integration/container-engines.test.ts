@@ -46,7 +46,7 @@ describeWith('dockerd', dockerWhy(), 'container driver: how it reaches engines, 
       expect(Date.now() - t0).toBeLessThan(8000);
       server.close();
     } finally {
-      t.close();
+      await t.close();
     }
   });
 
@@ -90,7 +90,7 @@ describeWith('dockerd', dockerWhy(), 'container driver: how it reaches engines, 
       sub.dispose();
       await t.client.call('workloads.delete', { id: w.id, force: true });
     } finally {
-      t.close();
+      await t.close();
       await proxy.close();
     }
   });

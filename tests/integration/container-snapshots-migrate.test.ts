@@ -14,7 +14,7 @@ describeWith('dockerd', dockerWhy(), 'container snapshots and cold migration, ag
   let client: NovaClient;
   let core: Core;
   let env: NodeJS.ProcessEnv;
-  let close: () => void;
+  let close: () => Promise<void>;
   let other: Awaited<ReturnType<typeof secondEngine>>;
   const events: CoreEvent[] = [];
 
@@ -24,7 +24,7 @@ describeWith('dockerd', dockerWhy(), 'container snapshots and cold migration, ag
     [other] = await Promise.all([secondEngine(P), busyboxImage(d, IMG)]);
   });
   afterAll(async () => {
-    close();
+    await close();
     await other?.stop();
     await cleanupPrefix(d, P);
   });
