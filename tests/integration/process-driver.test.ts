@@ -20,7 +20,7 @@ describe('process driver, against real processes', () => {
   let client: NovaClient;
   let core: Core;
   let home: string;
-  let close: () => void;
+  let close: () => Promise<void>;
   beforeAll(async () => {
     ({ client, core, home, close } = await openTestCore('nc-proc-'));
   });

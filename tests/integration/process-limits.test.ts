@@ -24,7 +24,7 @@ function cgroupV1Why(): string | undefined {
 
 describeWith('writable cgroup v1 controllers', cgroupV1Why(), 'process limits through cgroups', () => {
   let client: NovaClient;
-  let close: () => void;
+  let close: () => Promise<void>;
   beforeAll(async () => {
     ({ client, close } = await openTestCore('nc-cg-'));
   });
