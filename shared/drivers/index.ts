@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containerdCreateSchema, kataCreateSchema } from './containerd.js';
 import { processCreateSchema } from './process.js';
 
 /**
@@ -15,8 +16,8 @@ export const createSpecSchema = z.discriminatedUnion(
     processCreateSchema,
     pending('kvm'),
     pending('container'),
-    pending('containerd'),
-    pending('kata-containers'),
+    containerdCreateSchema,
+    kataCreateSchema,
     pending('libvirt'),
   ],
   { error: 'must name a driver: kvm, container, containerd, kata-containers, process, libvirt' },
