@@ -111,7 +111,7 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
     await expect(client.call('workloads.inspect', { id: w.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('pushes a task exit to the event stream as it happens', async () => {
+  it('pushes task exits and OOM kills to the event stream as they happen', async () => {
     const events: CoreEvent[] = [];
     const stop = client.subscribe('events', {}, { event: (e) => events.push(e) });
     try {
@@ -125,6 +125,14 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
       );
       expect(exit).toMatchObject({ info: { exit: { code: 3, reason: 'exited with status 3' } } });
       await client.call('workloads.delete', { id: w.id });
+
+      // A task over its memory limit: containerd's OOM event becomes a notice, its death a crash.
+      const hog = await client.call('workloads.create', { driver: 'containerd', name: 'hog', image: BUSYBOX, cmd: 'sh', args: ['-c', 'x=$(yes | head -c 200000000); echo survived'], memoryMB: 16 });
+      await client.call('workloads.start', { id: hog.id });
+      await until('the OOM notice', () => events.find((e) => e.type === 'notice' && e.workloadId === hog.id), (e) => e !== undefined, 20_000);
+      const dead = await until('the OOM kill', () => events.find((e) => e.type === 'workload' && e.info.id === hog.id && e.info.state === 'crashed'), (e) => e !== undefined, 20_000);
+      expect(dead).toMatchObject({ info: { exit: { signal: 'SIGKILL' } } });
+      await client.call('workloads.delete', { id: hog.id });
     } finally {
       stop();
     }

@@ -54,12 +54,18 @@ const KATA_CONFIGS = [
   '/usr/share/defaults/kata-containers/configuration.toml',
 ];
 
+/** The binary each Kata hypervisor runs as, when it is not Kata's own build. */
+const HYPERVISORS: Record<string, string> = { qemu: 'qemu-system-x86_64', clh: 'cloud-hypervisor', 'cloud-hypervisor': 'cloud-hypervisor', firecracker: 'firecracker' };
+
 async function detectKata(hypervisor: string): Promise<RuntimeFound> {
   const shim = await which('containerd-shim-kata-v2', ['/opt/kata/bin']);
   if (!shim) {
+    const bin = HYPERVISORS[hypervisor];
+    const hv = bin ? await which(bin, ['/opt/kata/bin']) : undefined;
+    const hvNote = hv ? `its hypervisor ${hypervisor} is there (${hv})` : `nor is its hypervisor ${hypervisor}`;
     return {
       available: false,
-      reason: 'Kata Containers is not installed: containerd-shim-kata-v2 is neither on PATH nor in /opt/kata/bin (Debian does not package Kata; install a release from github.com/kata-containers/kata-containers)',
+      reason: `Kata Containers is not installed: containerd-shim-kata-v2 is neither on PATH nor in /opt/kata/bin; ${hvNote} (Debian does not package Kata; install a release from github.com/kata-containers/kata-containers)`,
     };
   }
   let config: string | undefined;
