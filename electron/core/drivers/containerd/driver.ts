@@ -74,7 +74,7 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
       for (const r of profile.runtimes) details[r] = rts[r].available ? rts[r].detail ?? 'found' : `unavailable: ${rts[r].reason}`;
       if (offered.length === 0) {
         const why = profile.runtimes.map((r) => rts[r].reason).join('; ');
-        return { available: false, version, reason: why, details };
+        return { available: false, absent: true, version, reason: why, details };
       }
       return { available: true, version, details };
     },
