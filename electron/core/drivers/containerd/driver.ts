@@ -3,7 +3,7 @@ import { driverError } from '../../base/errors.js';
 import { DisposableStore } from '../../base/lifecycle.js';
 import { tailFile } from '../../base/tail.js';
 import type { Detection, Driver, DriverEnv, LogSink } from '../driver.js';
-import { ContainerdClient } from './api/client.js';
+import { ContainerdClient, ContainerdError } from './api/client.js';
 import { SNAPSHOTTER, type Family, type Profile } from './context.js';
 import { stdioFiles } from './stdio.js';
 import { watchEvents } from './events.js';
@@ -61,7 +61,7 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
       try {
         version = (await f.client.call('version.Version', {}, { signal, timeoutMs: 3000 })).version;
       } catch (e) {
-        return { available: false, reason: (e as Error).message };
+        return { available: false, reason: e instanceof ContainerdError ? e.detail : (e as Error).message };
       }
       const rts = await found();
       const offered = profile.runtimes.filter((r) => rts[r].available);

@@ -24,12 +24,19 @@ export class ContainerdError extends NovaError {
   constructor(
     readonly status: grpc.status,
     driver: string,
-    what: string,
-    detail: string,
+    /** What failed and containerd's words for why, without our driver prefix. */
+    readonly detail: string,
   ) {
-    super(CODES[status] ?? 'INTERNAL', `${driver}: ${what}: ${detail}`, { driver });
+    super(CODES[status] ?? 'INTERNAL', `${driver}: ${detail}`, { driver });
   }
 }
+
+/** grpc-js wraps a refused connection in words an admin does not need. */
+const tidy = (s: string) =>
+  s
+    .replace(/^No connection established\. Last error: (Error: )?/, '')
+    .replace(/\.?\s*Resolution note:.*$/s, '')
+    .trim();
 
 export const isGrpcStatus = (e: unknown, status: grpc.status): boolean => e instanceof ContainerdError && e.status === status;
 export const isNotFound = (e: unknown) => isGrpcStatus(e, grpc.status.NOT_FOUND);
@@ -82,12 +89,10 @@ export class ContainerdClient implements Disposable {
   error(key: string, e: unknown): NovaError {
     if (e instanceof NovaError) return e;
     const se = e as Partial<grpc.ServiceError>;
-    const detail = se.details || se.message || String(e);
+    const detail = tidy(se.details || se.message || String(e));
     const status = se.code ?? grpc.status.UNKNOWN;
-    if (status === grpc.status.UNAVAILABLE) {
-      return new ContainerdError(status, this.driver, `cannot reach containerd at ${this.address}`, detail);
-    }
-    return new ContainerdError(status, this.driver, key, detail);
+    if (status === grpc.status.UNAVAILABLE) return new ContainerdError(status, this.driver, `cannot reach containerd at ${this.address}: ${detail}`);
+    return new ContainerdError(status, this.driver, `${key}: ${detail}`);
   }
 
   call<K extends keyof UnaryRpcs>(key: K, request: UnaryRpcs[K][0], opts: CallOptions = {}): Promise<UnaryRpcs[K][1]> {
