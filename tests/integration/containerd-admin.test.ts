@@ -26,7 +26,7 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd and Kata
     expect(cd).toMatchObject({ available: true, version: expect.stringMatching(/^1\./) });
     expect(cd.details).toMatchObject({ namespace: ns, snapshotter: 'overlayfs', runtimes: expect.stringContaining('runsc') });
     expect(cd.details!.kata).toMatch(/unavailable: .*containerd-shim-kata-v2/);
-    for (const cap of ['create', 'start', 'stop', 'pause', 'delete', 'metrics', 'logs', 'terminal', 'snapshot', 'images', 'limits'] as const) {
+    for (const cap of ['create', 'start', 'stop', 'restart', 'pause', 'delete', 'metrics', 'logs', 'terminal', 'snapshot', 'images', 'limits', 'scale'] as const) {
       expect(cd.capabilities[cap], cap).toEqual({ available: true });
     }
     expect(cd.capabilities.console).toMatchObject({ available: false, reason: expect.stringMatching(/no display/) });

@@ -34,7 +34,7 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
     expect(ctr(ns, ['snapshots', 'ls'])).toMatch(/sha256:[0-9a-f]{64}\s+Committed/);
   });
 
-  it('runs the whole lifecycle with limits, mounts, logs, metrics, exec and pause', async () => {
+  it('runs the whole lifecycle with limits, scaling, mounts, logs, metrics, exec and pause', async () => {
     const w = await client.call('workloads.create', {
       driver: 'containerd',
       name: 'web',
@@ -61,6 +61,11 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
     const limit = readFileSync(`/sys/fs/cgroup/memory/${ns}/web/memory.limit_in_bytes`, 'utf8').trim();
     expect(Number(limit)).toBe(64 * 1024 * 1024);
     expect(readFileSync(`/sys/fs/cgroup/cpu/${ns}/web/cpu.cfs_quota_us`, 'utf8').trim()).toBe('50000');
+    // Scaling changes the running task's cgroup and what the next start gets.
+    await client.call('workloads.scale', { id: w.id, memoryMB: 96, cpus: 1 });
+    expect(Number(readFileSync(`/sys/fs/cgroup/memory/${ns}/web/memory.limit_in_bytes`, 'utf8'))).toBe(96 * 1024 * 1024);
+    expect(readFileSync(`/sys/fs/cgroup/cpu/${ns}/web/cpu.cfs_quota_us`, 'utf8').trim()).toBe('100000');
+    expect((await client.call('workloads.inspect', { id: w.id })).config).toMatchObject({ memoryMB: 96, cpus: 1 });
 
     const lines = await until('logs', () => logsOf(client, w.id), (l) => l.length >= 3);
     expect(lines).toEqual(
@@ -80,7 +85,7 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
 
     const sample = await client.call('workloads.stats', { id: w.id });
     expect(sample.memoryBytes).toBeGreaterThan(0);
-    expect(sample.memoryLimitBytes).toBe(64 * 1024 * 1024);
+    expect(sample.memoryLimitBytes).toBe(96 * 1024 * 1024);
     expect(sample.source).toMatch(/containerd \(cgroup v[12]\)/);
     const streamed = await new Promise<MetricsSample[]>((resolve) => {
       const stop = client.subscribe('metrics', { id: w.id }, {

@@ -9,7 +9,7 @@ import { stdioFiles } from './stdio.js';
 import { watchEvents } from './events.js';
 import { deleteImage, listImages } from './images/images.js';
 import { importArchive } from './images/import.js';
-import { createWorkload, deleteWorkload, freeze, locked, startTask, stopTask } from './lifecycle.js';
+import { createWorkload, deleteWorkload, freeze, locked, scaleWorkload, startTask, stopTask } from './lifecycle.js';
 import { taskMetrics } from './metrics.js';
 import { detectRuntimes, type Runtimes } from './runtimes.js';
 import { createSnapshot, deleteAllSnapshots, deleteSnapshot, listSnapshots, revertSnapshot } from './snapshots.js';
@@ -53,7 +53,6 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
     notImplemented: {
       console: 'containers have no display; open a terminal instead',
       migrate: 'moving a container between hosts needs checkpoint/restore (CRIU), which this host lacks',
-      scale: 'limits are set at create; changing them on a running task is not built yet',
     },
 
     async detect(signal): Promise<Detection> {
@@ -132,6 +131,14 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
       const { t } = await observeOwn(f, local, ctx.signal);
       await deleteWorkload(f, local, opts.force, ctx);
       await deleteAllSnapshots(f, t);
+    },
+
+    async scale(local, resources, ctx) {
+      const { t } = await observeOwn(f, local, ctx.signal);
+      return locked(f, t, `scale by ${ctx.origin}`, async () => {
+        await scaleWorkload(f, t, resources);
+        return info(local);
+      });
     },
 
     async metrics(local, signal) {

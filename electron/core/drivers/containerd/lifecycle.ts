@@ -5,7 +5,7 @@ import { driverError, invalid } from '../../base/errors.js';
 import { withLock } from '../../base/lock.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { isGrpcStatus, isNotFound } from './api/client.js';
-import { jsonAny, SPEC_TYPE_URL } from './api/codec.js';
+import { jsonAny, parseJsonAny, SPEC_TYPE_URL } from './api/codec.js';
 import type { Process } from './api/messages.js';
 import { DEFINITION_EXTENSION, DEFINITION_TYPE_URL, LABEL, lockPath, workloadDir, type Family, type Target } from './context.js';
 import { taskStdio } from './stdio.js';
@@ -13,8 +13,8 @@ import { ensureUnpacked, getImage, resolveImage } from './images/images.js';
 import { ensureNamespace, withLease } from './lease.js';
 import type { Runtimes } from './runtimes.js';
 import { runtimeFor } from './runtimes.js';
-import { generateSpec } from './spec.js';
-import { findContainer, getTask, observeOwn, toInfo, type Definition } from './workloads.js';
+import { generateSpec, resourcesOf, type OciSpec } from './spec.js';
+import { definitionOf, findContainer, getContainer, getTask, observeOwn, toInfo, type Definition } from './workloads.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 
 const SIGTERM = 15;
@@ -218,4 +218,36 @@ export async function freeze(f: Family, t: Target, want: 'PAUSED' | 'RUNNING'): 
     await new Promise((r) => setTimeout(r, 20));
   }
   throw driverError(f.profile.id, 'TIMEOUT', `${what(f, t)} did not become ${want.toLowerCase()}`);
+}
+
+const RESOURCES_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
+
+/**
+ * New memory / CPU limits: written into the container's spec and definition (so the next
+ * start has them) and, when a task runs, applied to it through the runtime's update.
+ */
+export async function scaleWorkload(f: Family, t: Target, resources: { memoryMB?: number; cpus?: number }): Promise<void> {
+  const c = await getContainer(f, t);
+  const spec = parseJsonAny<OciSpec>(c.spec);
+  const def = definitionOf(c);
+  if (!spec || !def) throw driverError(f.profile.id, 'NOT_SUPPORTED', `'${t.id}' has no spec NovaCron can change`);
+  const r = resourcesOf(resources);
+  spec.linux.resources = { ...spec.linux.resources, ...r };
+  const next: Definition = {
+    ...def,
+    ...(resources.memoryMB !== undefined ? { memoryMB: resources.memoryMB } : {}),
+    ...(resources.cpus !== undefined ? { cpus: resources.cpus } : {}),
+  };
+  const task = await getTask(f, t);
+  if (task && task.status !== 'STOPPED') {
+    await f.client.call('tasks.Update', { container_id: t.id, resources: jsonAny(RESOURCES_TYPE_URL, r) }, { namespace: t.namespace });
+  }
+  await f.client.call(
+    'containers.Update',
+    {
+      container: { id: t.id, spec: jsonAny(SPEC_TYPE_URL, spec), extensions: { [DEFINITION_EXTENSION]: jsonAny(DEFINITION_TYPE_URL, next) } },
+      update_mask: { paths: ['spec', `extensions.${DEFINITION_EXTENSION}`] },
+    },
+    { namespace: t.namespace },
+  );
 }

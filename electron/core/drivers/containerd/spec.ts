@@ -76,15 +76,24 @@ export function envOf(imageEnv: readonly string[] | null | undefined, env: Recor
   return [...merged].map(([k, v]) => `${k}=${v}`);
 }
 
+/** Memory and CPU limits as the OCI spec (and a runtime's update) spell them. */
+export function resourcesOf(r: { memoryMB?: number; cpus?: number }): Pick<OciSpec['linux']['resources'], 'memory' | 'cpu'> {
+  const out: Pick<OciSpec['linux']['resources'], 'memory' | 'cpu'> = {};
+  if (r.memoryMB !== undefined) {
+    const bytes = r.memoryMB * 1024 * 1024;
+    // swap = limit: no swap beyond the memory limit, so the limit means what it says.
+    out.memory = { limit: bytes, swap: bytes };
+  }
+  if (r.cpus !== undefined) out.cpu = { quota: Math.round(r.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US };
+  return out;
+}
+
 export function generateSpec(input: SpecInput): OciSpec {
   const cfg = input.image.config ?? {};
-  const resources: OciSpec['linux']['resources'] = { devices: [{ allow: false, access: 'rwm' }] };
-  if (input.memoryMB !== undefined) {
-    const bytes = input.memoryMB * 1024 * 1024;
-    // swap = limit: no swap beyond the memory limit, so the limit means what it says.
-    resources.memory = { limit: bytes, swap: bytes };
-  }
-  if (input.cpus !== undefined) resources.cpu = { quota: Math.round(input.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US };
+  const resources: OciSpec['linux']['resources'] = {
+    devices: [{ allow: false, access: 'rwm' }],
+    ...resourcesOf({ ...(input.memoryMB !== undefined ? { memoryMB: input.memoryMB } : {}), ...(input.cpus !== undefined ? { cpus: input.cpus } : {}) }),
+  };
   return {
     ociVersion: '1.0.2-dev',
     process: {

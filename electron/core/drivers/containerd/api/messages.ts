@@ -148,6 +148,7 @@ export interface UnaryRpcs {
   'tasks.CloseIO': [{ container_id: string; exec_id?: string; stdin: boolean }, Empty];
   'tasks.Pause': [{ container_id: string }, Empty];
   'tasks.Resume': [{ container_id: string }, Empty];
+  'tasks.Update': [{ container_id: string; resources: Any }, Empty];
   'tasks.Metrics': [{ filters: string[] }, { metrics: Metric[] }];
   'tasks.Wait': [{ container_id: string; exec_id?: string }, { exit_status: number; exited_at: Timestamp | null }];
   'leases.Create': [{ id: string; labels?: Record<string, string> }, { lease: { id: string } | null }];

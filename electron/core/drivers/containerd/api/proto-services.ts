@@ -155,6 +155,7 @@ service Tasks {
   rpc CloseIO(CloseIORequest) returns (google.protobuf.Empty);
   rpc Pause(PauseTaskRequest) returns (google.protobuf.Empty);
   rpc Resume(ResumeTaskRequest) returns (google.protobuf.Empty);
+  rpc Update(UpdateTaskRequest) returns (google.protobuf.Empty);
   rpc Metrics(MetricsRequest) returns (MetricsResponse);
   rpc Wait(WaitRequest) returns (WaitResponse);
 }
@@ -181,6 +182,7 @@ message ResizePtyRequest { string container_id = 1; string exec_id = 2; uint32 w
 message CloseIORequest { string container_id = 1; string exec_id = 2; bool stdin = 3; }
 message PauseTaskRequest { string container_id = 1; }
 message ResumeTaskRequest { string container_id = 1; }
+message UpdateTaskRequest { string container_id = 1; google.protobuf.Any resources = 2; map<string, string> annotations = 3; }
 message MetricsRequest { repeated string filters = 1; }
 message MetricsResponse { repeated containerd.types.Metric metrics = 1; }
 message WaitRequest { string container_id = 1; string exec_id = 2; }
