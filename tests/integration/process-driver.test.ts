@@ -119,18 +119,22 @@ describe('process driver, against real processes', () => {
 
   it('measures CPU from /proc: a busy loop shows near one core', async () => {
     const w = await client.call('workloads.create', { driver: 'process', name: 'burner', cmd: process.execPath, args: ['-e', 'for(;;){}'] });
-    await client.call('workloads.start', { id: w.id });
-    const s = await client.call('workloads.stats', { id: w.id });
-    expect(s.cpuPercent).toBeGreaterThan(40);
-    expect(s.memoryBytes).toBeGreaterThan(1024 * 1024);
-    expect(s.source).toBe('procfs');
-    // The live stream: history first, then a sample a second; shared by watchers.
-    const got: number[] = [];
-    const stop = client.subscribe('metrics', { id: w.id }, { event: (batch) => got.push(...batch.map((b) => b.cpuPercent)) });
-    await until('two samples', () => got, (g) => g.length >= 2, 5000);
-    stop();
-    expect(Math.max(...got)).toBeGreaterThan(40);
-    await client.call('workloads.delete', { id: w.id, force: true });
+    // A failed expectation must not leave a busy loop behind on a shared machine.
+    try {
+      await client.call('workloads.start', { id: w.id });
+      const s = await client.call('workloads.stats', { id: w.id });
+      expect(s.cpuPercent).toBeGreaterThan(40);
+      expect(s.memoryBytes).toBeGreaterThan(1024 * 1024);
+      expect(s.source).toBe('procfs');
+      // The live stream: history first, then a sample a second; shared by watchers.
+      const got: number[] = [];
+      const stop = client.subscribe('metrics', { id: w.id }, { event: (batch) => got.push(...batch.map((b) => b.cpuPercent)) });
+      await until('two samples', () => got, (g) => g.length >= 2, 5000);
+      stop();
+      expect(Math.max(...got)).toBeGreaterThan(40);
+    } finally {
+      await client.call('workloads.delete', { id: w.id, force: true });
+    }
   });
 
   it('lets exactly one of many concurrent starts win; the rest get CONFLICT; one process runs', async () => {

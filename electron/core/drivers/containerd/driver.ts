@@ -1,6 +1,6 @@
 import type { ContainerdCreateSpec, KataCreateSpec } from '../../../../shared/drivers/containerd.js';
 import { driverError } from '../../base/errors.js';
-import { DisposableStore } from '../../base/lifecycle.js';
+import { DisposableStore, toDisposable } from '../../base/lifecycle.js';
 import { tailFile } from '../../base/tail.js';
 import type { Detection, Driver, DriverEnv, LogSink } from '../driver.js';
 import { ContainerdClient, ContainerdError } from './api/client.js';
@@ -41,6 +41,7 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
     return runtimes.value;
   };
 
+  const watchers = new DisposableStore();
   const info = async (local: string, signal?: AbortSignal) => {
     const o = await observe(f, local, signal);
     return toInfo(f, o.t, o.c, o.task);
@@ -196,9 +197,14 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
       delete: (ref, ctx) => deleteImage(f, ref, ctx.signal),
     },
 
-    watch: (emit) => watchEvents(f, emit),
+    watch(emit) {
+      const sub = watchers.add(watchEvents(f, emit));
+      return toDisposable(() => watchers.delete(sub));
+    },
 
     dispose() {
+      // Event subscriptions end before the channel they stream over.
+      watchers.dispose();
       f.client.dispose();
     },
   };
