@@ -147,7 +147,7 @@ export function CreateContainer({ driver }: { driver: 'containerd' | 'kata-conta
         </Field>
         <Field name="runtime" label="Sandbox runtime" error={shown('runtime')} hint="runc: namespaces · runsc: gVisor's user-space kernel · kata: a lightweight VM">
           <select value={draft.runtime} onChange={set('runtime')} data-testid="field-runtime">
-            <option value="">default</option>
+            <option value="">default ({driver === 'containerd' ? 'runc' : 'kata'})</option>
             {offered.map((r) => (
               <option key={r} value={r}>
                 {r}
