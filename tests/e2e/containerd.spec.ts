@@ -42,5 +42,6 @@ test('a gVisor-sandboxed containerd workload from the form through its lifecycle
   await page.getByTestId(`action-delete-${id}`).click();
   await page.getByTestId('confirm-ok').click();
   await expect(page.getByTestId(`workload-row-${id}`)).toHaveCount(0);
-  expect(ctr(ns, ['containers', 'ls', '-q'])).not.toContain('e2e-box');
+  // The page leaves as soon as the delete is asked for; containerd catches up a moment later.
+  await expect.poll(() => ctr(ns, ['containers', 'ls', '-q'])).not.toContain('e2e-box');
 });
