@@ -5,6 +5,7 @@ import { useDrivers } from './stores/drivers.js';
 import { startEventFeed, useWorkloads } from './stores/workloads.js';
 import { href, useRoute, type Route } from './router.js';
 import { CreateContainer } from './screens/CreateContainer.js';
+import { CreateContainerd } from './screens/CreateContainerd.js';
 import { CreateProcess } from './screens/CreateProcess.js';
 import { DriversScreen } from './screens/DriversScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
@@ -16,6 +17,14 @@ const NAV: { route: Route; label: string; match: Route['screen'][] }[] = [
   { route: { screen: 'drivers' }, label: 'Drivers', match: ['drivers'] },
   { route: { screen: 'settings' }, label: 'Settings', match: ['settings'] },
 ];
+
+/** Each driver's create spec has its own form; a driver without one says so. */
+function CreateForm({ driver }: { driver: string }) {
+  if (driver === 'process') return <CreateProcess />;
+  if (driver === 'container') return <CreateContainer />;
+  if (driver === 'containerd' || driver === 'kata-containers') return <CreateContainerd key={driver} driver={driver} />;
+  return <p className="screen">No create form for {driver} yet.</p>;
+}
 
 export function App() {
   const route = useRoute();
@@ -52,9 +61,7 @@ export function App() {
         )}
         {route.screen === 'workloads' && <WorkloadsScreen />}
         {route.screen === 'workload' && <WorkloadDetail id={route.id} />}
-        {route.screen === 'create' && route.driver === 'process' && <CreateProcess />}
-        {route.screen === 'create' && route.driver === 'container' && <CreateContainer />}
-        {route.screen === 'create' && route.driver !== 'process' && route.driver !== 'container' && <p className="screen">No create form for {route.driver} yet.</p>}
+        {route.screen === 'create' && <CreateForm driver={route.driver} />}
         {route.screen === 'drivers' && <DriversScreen />}
         {route.screen === 'settings' && <SettingsScreen />}
       </main>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { containerCreateSchema } from './container.js';
+import { containerdCreateSchema, kataCreateSchema } from './containerd.js';
 import { processCreateSchema } from './process.js';
 
 /**
@@ -16,8 +17,8 @@ export const createSpecSchema = z.discriminatedUnion(
     processCreateSchema,
     pending('kvm'),
     containerCreateSchema,
-    pending('containerd'),
-    pending('kata-containers'),
+    containerdCreateSchema,
+    kataCreateSchema,
     pending('libvirt'),
   ],
   { error: 'must name a driver: kvm, container, containerd, kata-containers, process, libvirt' },

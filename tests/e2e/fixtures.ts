@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test as base, chromium, _electron, type Browser, type ElectronApplication, type Page } from '@playwright/test';
 import { serve } from '../helpers/cli.js';
+import { removeNamespace, testNamespace } from '../helpers/containerd.js';
 import { tempHome } from '../helpers/home.js';
 import { purgeHome } from '../helpers/core.js';
 
@@ -62,6 +63,13 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
         }
       }
       const t = tempHome('nc-e2e-');
+      // Containers the suite makes live in a containerd namespace of its own, removed after.
+      const namespace = testNamespace('e2e');
+      t.env.NOVACRON_CONTAINERD_NAMESPACE = namespace;
+      const cleanup = () => {
+        removeNamespace(namespace);
+        t.cleanup();
+      };
       if (mode === 'electron') {
         const app: ElectronApplication = await _electron.launch({ args: ['.'], env: t.env as Record<string, string> });
         const page = await app.firstWindow();
@@ -70,7 +78,7 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
         await use({ mode, page, home: t.home, env: t.env, open: async (hash) => void (await page.goto(`${root}${hash}`)) });
         await app.close();
         await purgeHome(t.env);
-        t.cleanup();
+        cleanup();
         return;
       }
       const srv = await serve(t.env);
@@ -88,7 +96,7 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
       await browser.close();
       await srv.stop();
       await purgeHome(t.env);
-      t.cleanup();
+      cleanup();
     },
     { scope: 'worker' },
   ],

@@ -1,6 +1,7 @@
 import type { DriverId } from '../../../shared/ids.js';
 import type { Options } from '../args.js';
 import { containerFlags } from './container.js';
+import { containerdFlags } from './containerd.js';
 import { processFlags } from './process.js';
 
 /** How `novacron create --driver D` reads its driver's flags into a create spec. */
@@ -14,4 +15,6 @@ export interface CreateFlags {
 export const CREATE_FLAGS: Partial<Record<DriverId, CreateFlags>> = {
   process: processFlags,
   container: containerFlags,
+  containerd: containerdFlags,
+  'kata-containers': containerdFlags,
 };

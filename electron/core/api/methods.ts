@@ -41,8 +41,8 @@ export function createMethods(core: Core): MethodImpl {
       const errors: { driver: DriverId; code: string; message: string }[] = [];
       for (const u of unavailable) {
         const info = await drivers.info(u.id);
-        // "not built yet" is the matrix's business, not an error of the list.
-        if (info.reason !== undefined && info.reason !== 'not built yet') {
+        // "not built yet" and "not installed here" are the matrix's business, not errors of the list.
+        if (info.reason !== undefined && info.reason !== 'not built yet' && !u.absent) {
           errors.push({ driver: u.id, code: 'UNAVAILABLE', message: `${u.id}: ${u.reason}` });
         }
       }

@@ -35,6 +35,12 @@ export interface Detection {
   version?: string;
   /** Why the driver cannot be used at all. */
   reason?: string;
+  /**
+   * Unavailable because its software is not installed on this host (Kata on Debian), not
+   * because something is down: the matrix says why, but the workload list does not
+   * report it as an error every time.
+   */
+  absent?: boolean;
   /** Capabilities the driver implements but the host does not allow, with why. */
   unsupported?: Partial<Record<Capability, string>>;
   details?: Record<string, string>;

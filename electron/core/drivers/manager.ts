@@ -109,14 +109,14 @@ export class DriverManager {
   }
 
   /** Drivers that work here, for listing; the others are reported, not silently skipped. */
-  async available(): Promise<{ drivers: Driver[]; unavailable: { id: DriverId; reason: string }[] }> {
+  async available(): Promise<{ drivers: Driver[]; unavailable: { id: DriverId; reason: string; absent?: boolean }[] }> {
     const drivers: Driver[] = [];
-    const unavailable: { id: DriverId; reason: string }[] = [];
+    const unavailable: { id: DriverId; reason: string; absent?: boolean }[] = [];
     await Promise.all(
       this.ids.map(async (id) => {
         const det = await this.detect(id);
         if (det.available) drivers.push(await this.get(id));
-        else unavailable.push({ id, reason: det.reason ?? 'unavailable' });
+        else unavailable.push({ id, reason: det.reason ?? 'unavailable', ...(det.absent ? { absent: true } : {}) });
       }),
     );
     const order = this.ids;

@@ -15,8 +15,8 @@ export interface DriverEntry {
 export const DRIVER_ENTRIES: readonly DriverEntry[] = [
   { id: 'kvm', name: 'QEMU/KVM' },
   { id: 'container', name: 'Docker', load: async () => (await import('./container/index.js')).createContainerDriver },
-  { id: 'containerd', name: 'containerd' },
-  { id: 'kata-containers', name: 'Kata Containers' },
+  { id: 'containerd', name: 'containerd', load: async () => (await import('./containerd/index.js')).createContainerdDriver },
+  { id: 'kata-containers', name: 'Kata Containers', load: async () => (await import('./containerd/index.js')).createKataDriver },
   { id: 'process', name: 'Process', load: async () => (await import('./process/index.js')).createProcessDriver },
   { id: 'libvirt', name: 'libvirt' },
 ];

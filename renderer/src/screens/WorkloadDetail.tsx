@@ -35,7 +35,17 @@ export function WorkloadDetail({ id }: { id: string }) {
           <h1>
             {w.name} <StateBadge state={w.state} testId={`detail-state-${id}`} />
           </h1>
-          <div className="muted mono">{w.id}</div>
+          <div className="muted mono">
+            {w.id}
+            {w.runtime && (
+              <>
+                {' · '}
+                <span title="sandbox runtime" data-testid={`detail-runtime-${id}`}>
+                  {w.runtime}
+                </span>
+              </>
+            )}
+          </div>
         </div>
         <LifecycleButtons w={w} />
       </header>

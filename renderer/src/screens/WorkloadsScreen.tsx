@@ -101,7 +101,14 @@ function Row({ id }: { id: string }) {
       <td>
         <StateBadge state={w.state} testId={`state-${id}`} />
       </td>
-      <td className="mono ellipsis">{w.summary}</td>
+      <td className="mono ellipsis">
+        {w.runtime && (
+          <span className="badge runtime" title="sandbox runtime" data-testid={`runtime-${id}`}>
+            {w.runtime}
+          </span>
+        )}{' '}
+        {w.summary}
+      </td>
       <td onClick={(e) => e.stopPropagation()}>
         <LifecycleButtons w={w} compact />
       </td>

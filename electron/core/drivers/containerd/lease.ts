@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { isAlreadyExists } from './api/client.js';
+import { GC, type Family } from './context.js';
+
+/** How long a lease outlives a NovaCron that died mid-operation, before containerd drops it. */
+const LEASE_TTL_MS = 60 * 60_000;
+
+/**
+ * Run fn holding a containerd lease: content and snapshots created under it are safe
+ * from the garbage collector until something (an image, a container) refers to them.
+ * The lease carries an expiry, so a crash leaves nothing behind for long.
+ */
+export async function withLease<T>(f: Family, fn: (lease: string) => Promise<T>): Promise<T> {
+  const id = `novacron-${randomBytes(8).toString('hex')}`;
+  await f.client.call('leases.Create', { id, labels: { [GC.expire]: new Date(Date.now() + LEASE_TTL_MS).toISOString() } });
+  try {
+    return await fn(id);
+  } finally {
+    await f.client.call('leases.Delete', { id }).catch(() => undefined);
+  }
+}
+
+const ensured = new Set<string>();
+
+/** NovaCron's namespace is made on first use; containerd answers ALREADY_EXISTS after. */
+export async function ensureNamespace(f: Family): Promise<void> {
+  const key = `${f.client.address}\0${f.client.namespace}`;
+  if (ensured.has(key)) return;
+  try {
+    await f.client.call('namespaces.Create', { namespace: { name: f.client.namespace, labels: { 'novacron.io/managed': 'true' } } });
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+  ensured.add(key);
+}

@@ -1,0 +1,253 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import type { ContainerdCreateSpec, KataCreateSpec, SandboxRuntime } from '../../../../shared/drivers/containerd.js';
+import type { WorkloadInfo } from '../../../../shared/model.js';
+import { driverError, invalid } from '../../base/errors.js';
+import { withLock } from '../../base/lock.js';
+import type { OpContext, StopOptions } from '../driver.js';
+import { isGrpcStatus, isNotFound } from './api/client.js';
+import { jsonAny, parseJsonAny, SPEC_TYPE_URL } from './api/codec.js';
+import type { Process } from './api/messages.js';
+import { DEFINITION_EXTENSION, DEFINITION_TYPE_URL, LABEL, lockPath, workloadDir, type Family, type Target } from './context.js';
+import { taskStdio } from './stdio.js';
+import { ensureUnpacked, getImage, resolveImage } from './images/images.js';
+import { ensureNamespace, withLease } from './lease.js';
+import type { Runtimes } from './runtimes.js';
+import { runtimeFor } from './runtimes.js';
+import { generateSpec, resourcesOf, type OciSpec } from './spec.js';
+import { definitionOf, findContainer, getContainer, getTask, observeOwn, toInfo, type Definition } from './workloads.js';
+import { status as grpcStatus } from '@grpc/grpc-js';
+
+const SIGTERM = 15;
+const SIGKILL = 9;
+
+const what = (f: Family, t: Target) => `${f.profile.id} workload '${t.id}'`;
+
+/** One operation at a time per workload, across every NovaCron process. */
+export function locked<T>(f: Family, t: Target, op: string, fn: () => Promise<T>): Promise<T> {
+  return (async () => {
+    await mkdir(lockPath(f, ''), { recursive: true, mode: 0o700 });
+    return withLock(lockPath(f, `${t.namespace}--${t.id}`), op, what(f, t), fn);
+  })();
+}
+
+async function setLabel(f: Family, t: Target, key: string, value: string | undefined): Promise<void> {
+  // A field-mask path without a value removes the label.
+  await f.client.call(
+    'containers.Update',
+    { container: { id: t.id, labels: value === undefined ? {} : { [key]: value } }, update_mask: { paths: [`labels.${key}`] } },
+    { namespace: t.namespace },
+  );
+}
+
+export async function createWorkload(f: Family, s: ContainerdCreateSpec | KataCreateSpec, runtimes: Runtimes, ctx: OpContext): Promise<WorkloadInfo> {
+  const D = f.profile.id;
+  const runtime: SandboxRuntime = s.runtime ?? f.profile.defaultRuntime;
+  if (!f.profile.runtimes.includes(runtime)) {
+    throw invalid('runtime', `the ${D} driver runs ${f.profile.runtimes.join(' or ')}${runtime === 'runsc' ? '; gVisor runs under --driver containerd --runtime runsc' : ''}`, D);
+  }
+  if (!runtimes[runtime].available) throw invalid('runtime', `${runtime} is not available here: ${runtimes[runtime].reason}`, D);
+  for (const [i, m] of s.mounts.entries()) {
+    if (!(await stat(m.source).catch(() => undefined))) throw invalid(`mounts.${i}.source`, `${m.source} does not exist on this host`, D);
+  }
+  await ensureNamespace(f);
+  const image = await getImage(f, s.image, { signal: ctx.signal });
+  if (!image) {
+    throw invalid('image', `no image '${s.image}' in containerd namespace ${f.client.namespace}: import it first (novacron images import --driver ${D} FILE --name ${s.image})`, D);
+  }
+  const resolved = await resolveImage(f, image, { signal: ctx.signal });
+  const t: Target = { namespace: f.client.namespace, id: s.name, own: true };
+  const spec = generateSpec({
+    namespace: t.namespace,
+    id: t.id,
+    image: resolved.config,
+    ...(s.cmd !== undefined ? { cmd: s.cmd } : {}),
+    args: s.args,
+    env: s.env,
+    mounts: s.mounts,
+    ...(s.memoryMB !== undefined ? { memoryMB: s.memoryMB } : {}),
+    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+  });
+  if (spec.process.args.length === 0) throw invalid('cmd', `image '${s.image}' has no default command: give one`, D);
+  const def: Definition = {
+    version: 1,
+    image: s.image,
+    ...(s.cmd !== undefined ? { cmd: s.cmd } : {}),
+    args: s.args,
+    env: s.env,
+    mounts: s.mounts,
+    ...(s.memoryMB !== undefined ? { memoryMB: s.memoryMB } : {}),
+    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+    labels: s.labels,
+    runtime,
+  };
+  const rt = await runtimeFor(f, runtime);
+
+  return locked(f, t, `create by ${ctx.origin}`, () =>
+    withLease(f, async (lease) => {
+      if (await findContainer(f, t)) throw driverError(D, 'CONFLICT', `a container named '${t.id}' already exists in namespace ${t.namespace}`);
+      ctx.progress({ label: 'preparing the root filesystem', done: 0, unit: 'steps' });
+      const parent = await ensureUnpacked(f, resolved, lease, ctx.signal);
+      // A snapshot under our name with no container is the leftover of a create that died.
+      await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }).catch(() => undefined);
+      await f.client.call('snapshots.Prepare', { snapshotter: f.snapshotter, key: t.id, parent }, { lease });
+      try {
+        const { container } = await f.client.call(
+          'containers.Create',
+          {
+            container: {
+              id: t.id,
+              image: s.image,
+              labels: { ...s.labels, [LABEL.driver]: D, [LABEL.runtime]: runtime, [LABEL.createdBy]: ctx.origin },
+              runtime: { name: rt.name, ...(rt.options ? { options: rt.options } : {}) },
+              spec: jsonAny(SPEC_TYPE_URL, spec),
+              snapshotter: f.snapshotter,
+              snapshot_key: t.id,
+              extensions: { [DEFINITION_EXTENSION]: jsonAny(DEFINITION_TYPE_URL, def) },
+            },
+          },
+          { lease },
+        );
+        return toInfo(f, t, container!, undefined);
+      } catch (e) {
+        await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }).catch(() => undefined);
+        throw e;
+      }
+    }),
+  );
+}
+
+/** Create and start the task; its stdout and stderr go to files through our logger (stdio.ts). */
+export async function startTask(f: Family, t: Target, ctx: OpContext): Promise<void> {
+  const old = await getTask(f, t);
+  if (old && old.status !== 'STOPPED' && old.status !== 'CREATED') {
+    throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is already ${old.status.toLowerCase()}`);
+  }
+  if (old) await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace });
+  await setLabel(f, t, LABEL.stopRequested, undefined);
+  const { mounts } = await f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace });
+  ctx.progress({ label: 'starting the task', done: 0, unit: 'steps' });
+  await f.client.call(
+    'tasks.Create',
+    { container_id: t.id, rootfs: mounts, ...(await taskStdio(f, t)) },
+    { namespace: t.namespace, signal: ctx.signal, timeoutMs: 120_000 },
+  );
+  try {
+    await f.client.call('tasks.Start', { container_id: t.id }, { namespace: t.namespace, timeoutMs: 120_000 });
+  } catch (e) {
+    // A task that could not start is removed, so the next start begins clean.
+    await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Wait for the task's exit, up to ms; false when it is still running then. */
+async function waitExit(f: Family, t: Target, ms: number, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await f.client.call('tasks.Wait', { container_id: t.id }, { namespace: t.namespace, timeoutMs: Math.max(ms, 1), ...(signal ? { signal } : {}) });
+    return true;
+  } catch (e) {
+    if (isGrpcStatus(e, grpcStatus.DEADLINE_EXCEEDED)) return false;
+    if (isNotFound(e)) return true;
+    throw e;
+  }
+}
+
+async function kill(f: Family, t: Target, signal: number, all = false): Promise<void> {
+  try {
+    await f.client.call('tasks.Kill', { container_id: t.id, signal, all }, { namespace: t.namespace });
+  } catch (e) {
+    // Gone already (NOT_FOUND), or the shim says the process has finished.
+    if (isNotFound(e) || /process already finished|not running/i.test((e as Error).message)) return;
+    throw e;
+  }
+}
+
+/**
+ * SIGTERM, wait, SIGKILL; then the task is deleted, so the container reads "stopped"
+ * and the next start creates a fresh task. The label set first keeps the exit from
+ * reading as a crash.
+ */
+export async function stopTask(f: Family, t: Target, task: Process | undefined, opts: StopOptions, ctx: OpContext): Promise<void> {
+  if (!task) return;
+  if (task.status === 'STOPPED' || task.status === 'CREATED') {
+    if (task.status === 'CREATED') await setLabel(f, t, LABEL.stopRequested, new Date().toISOString());
+    await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace });
+    return;
+  }
+  await setLabel(f, t, LABEL.stopRequested, new Date().toISOString());
+  const paused = task.status === 'PAUSED' || task.status === 'PAUSING';
+  if (!opts.force) {
+    ctx.progress({ label: 'SIGTERM sent', done: 0, total: opts.timeoutSec, unit: 'steps' });
+    await kill(f, t, SIGTERM);
+    // A frozen task only sees its signal once thawed.
+    if (paused) await f.client.call('tasks.Resume', { container_id: t.id }, { namespace: t.namespace }).catch(() => undefined);
+  }
+  if (opts.force || !(await waitExit(f, t, opts.timeoutSec * 1000, ctx.signal))) {
+    if (!opts.force) ctx.progress({ label: `still running after ${opts.timeoutSec}s: SIGKILL`, done: opts.timeoutSec, total: opts.timeoutSec, unit: 'steps' });
+    await kill(f, t, SIGKILL, true);
+    if (paused && opts.force) await f.client.call('tasks.Resume', { container_id: t.id }, { namespace: t.namespace }).catch(() => undefined);
+    if (!(await waitExit(f, t, 10_000))) throw driverError(f.profile.id, 'TIMEOUT', `${what(f, t)} survived SIGKILL for 10 s`);
+  }
+  await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace });
+}
+
+export async function deleteWorkload(f: Family, local: string, force: boolean, ctx: OpContext): Promise<void> {
+  const { t, task } = await observeOwn(f, local, ctx.signal);
+  await locked(f, t, `delete by ${ctx.origin}`, async () => {
+    const active = task && task.status !== 'STOPPED';
+    if (active && !force) throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is ${task.status.toLowerCase()}: stop it first, or delete with force`);
+    await stopTask(f, t, await getTask(f, t), { force: true, timeoutSec: 0 }, ctx);
+    await f.client.call('containers.Delete', { id: t.id }, { namespace: t.namespace });
+    await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+    await rm(workloadDir(f, t.namespace, t.id), { recursive: true, force: true });
+  });
+}
+
+/** Pause or resume, then wait until containerd reports the new state. */
+export async function freeze(f: Family, t: Target, want: 'PAUSED' | 'RUNNING'): Promise<void> {
+  const task = await getTask(f, t);
+  const need = want === 'PAUSED' ? 'RUNNING' : 'PAUSED';
+  if (task?.status !== need) {
+    throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is ${task ? task.status.toLowerCase() : 'stopped'}, not ${need.toLowerCase()}`);
+  }
+  await f.client.call(want === 'PAUSED' ? 'tasks.Pause' : 'tasks.Resume', { container_id: t.id }, { namespace: t.namespace });
+  for (let i = 0; i < 100; i++) {
+    if ((await getTask(f, t))?.status === want) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw driverError(f.profile.id, 'TIMEOUT', `${what(f, t)} did not become ${want.toLowerCase()}`);
+}
+
+const RESOURCES_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
+
+/**
+ * New memory / CPU limits: written into the container's spec and definition (so the next
+ * start has them) and, when a task runs, applied to it through the runtime's update.
+ */
+export async function scaleWorkload(f: Family, t: Target, resources: { memoryMB?: number; cpus?: number }): Promise<void> {
+  const c = await getContainer(f, t);
+  const spec = parseJsonAny<OciSpec>(c.spec);
+  const def = definitionOf(c);
+  if (!spec || !def) throw driverError(f.profile.id, 'NOT_SUPPORTED', `'${t.id}' has no spec NovaCron can change`);
+  const r = resourcesOf(resources);
+  spec.linux.resources = { ...spec.linux.resources, ...r };
+  const next: Definition = {
+    ...def,
+    ...(resources.memoryMB !== undefined ? { memoryMB: resources.memoryMB } : {}),
+    ...(resources.cpus !== undefined ? { cpus: resources.cpus } : {}),
+  };
+  const task = await getTask(f, t);
+  if (task && task.status !== 'STOPPED') {
+    await f.client.call('tasks.Update', { container_id: t.id, resources: jsonAny(RESOURCES_TYPE_URL, r) }, { namespace: t.namespace });
+  }
+  await f.client.call(
+    'containers.Update',
+    {
+      container: { id: t.id, spec: jsonAny(SPEC_TYPE_URL, spec), extensions: { [DEFINITION_EXTENSION]: jsonAny(DEFINITION_TYPE_URL, next) } },
+      update_mask: { paths: ['spec', `extensions.${DEFINITION_EXTENSION}`] },
+    },
+    { namespace: t.namespace },
+  );
+}

@@ -1,0 +1,61 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stdioPath, workloadDir, type Family, type Target } from './context.js';
+
+/**
+ * A task's stdout and stderr, kept apart in two files that outlive NovaCron. containerd's
+ * own "file://" log mode merges both streams into one file, so tasks use its "binary://"
+ * mode instead: the shim starts a logger with stdout on fd 3 and stderr on fd 4, and
+ * waits until it closes fd 5. Our logger is this small script in the data dir: two
+ * `cat`s append each stream to its file. It belongs to the shim, not to NovaCron.
+ */
+const LOGGER = `#!/bin/sh
+# Written by NovaCron: containerd's shim runs this with a task's stdout on fd 3 and its
+# stderr on fd 4; closing fd 5 says we are ready. Arguments: -id ID dir DIRECTORY.
+dir=
+while [ $# -gt 0 ]; do
+  if [ "$1" = dir ]; then dir=$2; shift; fi
+  shift
+done
+[ -n "$dir" ] || exit 2
+cat <&3 >>"$dir/stdout.log" 4<&- 5>&- &
+cat <&4 >>"$dir/stderr.log" 3<&- 5>&- &
+exec 3<&- 4<&- 5>&-
+wait
+`;
+
+async function loggerPath(f: Family): Promise<string> {
+  const path = join(f.base, 'bin', 'novacron-logger');
+  if ((await readFile(path, 'utf8').catch(() => '')) === LOGGER) return path;
+  await mkdir(join(f.base, 'bin'), { recursive: true, mode: 0o755 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, LOGGER, { mode: 0o755 });
+  await chmod(tmp, 0o755);
+  await rename(tmp, path);
+  return path;
+}
+
+/** The stdout/stderr URIs a task is created with, its folder made. */
+export async function taskStdio(f: Family, t: Target): Promise<{ stdout: string; stderr: string }> {
+  const dir = workloadDir(f, t.namespace, t.id);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const uri = `binary://${encodeURI(await loggerPath(f))}?dir=${encodeURIComponent(dir)}`;
+  return { stdout: uri, stderr: uri };
+}
+
+/**
+ * Where a task's output is, from the URI it was created with: our logger's folder, a
+ * file:// log (ctr --log-uri), or nothing NovaCron can read (FIFOs someone else holds).
+ */
+export function stdioFiles(f: Family, t: Target, uri: string | undefined): { stdout: string; stderr?: string } | undefined {
+  if (uri?.startsWith('binary://')) {
+    const dir = new URL(uri).searchParams.get('dir');
+    if (dir) return { stdout: join(dir, 'stdout.log'), stderr: join(dir, 'stderr.log') };
+  }
+  if (uri?.startsWith('file://')) {
+    // One file holds both streams there.
+    return { stdout: decodeURI(new URL(uri).pathname) };
+  }
+  if (!uri && t.own) return { stdout: stdioPath(f, t.namespace, t.id, 'stdout'), stderr: stdioPath(f, t.namespace, t.id, 'stderr') };
+  return undefined;
+}
