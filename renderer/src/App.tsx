@@ -6,6 +6,7 @@ import { startEventFeed, useWorkloads } from './stores/workloads.js';
 import { href, useRoute, type Route } from './router.js';
 import { CreateProcess } from './screens/CreateProcess.js';
 import { DriversScreen } from './screens/DriversScreen.js';
+import { EventsScreen } from './screens/EventsScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
 import { WorkloadDetail } from './screens/WorkloadDetail.js';
 import { WorkloadsScreen } from './screens/WorkloadsScreen.js';
@@ -13,6 +14,7 @@ import { WorkloadsScreen } from './screens/WorkloadsScreen.js';
 const NAV: { route: Route; label: string; match: Route['screen'][] }[] = [
   { route: { screen: 'workloads' }, label: 'Workloads', match: ['workloads', 'workload', 'create'] },
   { route: { screen: 'drivers' }, label: 'Drivers', match: ['drivers'] },
+  { route: { screen: 'events' }, label: 'Events', match: ['events'] },
   { route: { screen: 'settings' }, label: 'Settings', match: ['settings'] },
 ];
 
@@ -53,6 +55,7 @@ export function App() {
         {route.screen === 'workload' && <WorkloadDetail id={route.id} />}
         {route.screen === 'create' && (route.driver === 'process' ? <CreateProcess /> : <p className="screen">No create form for {route.driver} yet.</p>)}
         {route.screen === 'drivers' && <DriversScreen />}
+        {route.screen === 'events' && <EventsScreen />}
         {route.screen === 'settings' && <SettingsScreen />}
       </main>
       <Toasts />

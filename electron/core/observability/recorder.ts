@@ -87,11 +87,11 @@ export class Recorder {
   onCall(c: CallRecord): void {
     const input = (typeof c.input === 'object' && c.input !== null ? c.input : {}) as Input;
     const value = c.result.ok ? c.result.value : undefined;
-    const recorded = RECORDED_METHODS.has(c.method);
     const workloadId = str(input.id) ?? (c.method === 'workloads.create' && isWorkloadInfo(value) ? value.id : undefined);
     const driver = workloadId ? parseWorkloadId(workloadId)?.driver : str(input.driver);
-    const name = isWorkloadInfo(value) ? value.name : ((workloadId && this.names.get(workloadId)) ?? str(input.name));
     this.learnFrom(value);
+    const recorded = RECORDED_METHODS.has(c.method);
+    const name = isWorkloadInfo(value) ? value.name : ((workloadId && (this.names.get(workloadId) ?? (recorded ? this.safeRecentName(workloadId) : undefined))) || str(input.name));
 
     const fields = { method: c.method, origin: c.meta.origin, op: c.meta.op, durationMs: Math.round(c.durationMs * 10) / 10, ...(workloadId ? { workloadId } : {}) };
     if (!c.result.ok) {
@@ -157,8 +157,16 @@ export class Recorder {
     }
   }
 
+  private safeRecentName(id: string): string | undefined {
+    try {
+      return this.events.recentName(id);
+    } catch {
+      return undefined; // a name is nice to have; the record is written without it
+    }
+  }
+
   private nameOf(id: string): { name?: string } {
-    const name = this.names.get(id);
+    const name = this.names.get(id) ?? this.safeRecentName(id);
     return name ? { name } : {};
   }
 
