@@ -22,7 +22,7 @@ function startWriter(script: string, stateDir: string, tag: string, count: numbe
   const child = spawn(process.execPath, [script, stateDir, tag, String(count), String(maxBytes)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '..', '..') });
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready')) resolve();
     });
