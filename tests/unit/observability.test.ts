@@ -9,7 +9,7 @@ import { sinceFlag } from '../../electron/cli/commands/events.js';
 import { tarGz } from '../../electron/core/observability/diag/tar.js';
 import { JsonlAppender, readLinesBackward } from '../../electron/core/observability/jsonl.js';
 import { render } from '../../electron/core/observability/prometheus/format.js';
-import { parseListen } from '../../electron/core/observability/prometheus/endpoint.js';
+import { parseListen, readScrapeToken } from '../../electron/core/observability/prometheus/endpoint.js';
 import { OpStats } from '../../electron/core/observability/prometheus/op-stats.js';
 import { redactUrlPassword, redactValues, Secrets } from '../../electron/core/observability/secrets.js';
 import type { EventLog } from '../../electron/core/observability/event-log.js';
@@ -56,6 +56,16 @@ describe('the Prometheus text format', () => {
     expect(text).toContain('novacron_operation_duration_seconds_bucket{driver="process",operation="workloads.start",le="0.005"} 1');
     expect(text).toContain('novacron_operation_duration_seconds_bucket{driver="process",operation="workloads.start",le="0.025"} 2');
     expect(text).toContain('novacron_operation_duration_seconds_count{driver="process",operation="workloads.start"} 2');
+  });
+
+  it('reads a scrape token file, and warns when others may read it', async () => {
+    const f = join(dir, 'scrape.token');
+    writeFileSync(f, '  0123456789abcdef0123\n', { mode: 0o644 });
+    const r = await readScrapeToken(f);
+    expect(r.token).toBe('0123456789abcdef0123');
+    expect(r.warning).toMatch(/can be read by other users \(mode 644\); chmod 600 it/);
+    execFileSync('chmod', ['600', f]);
+    expect((await readScrapeToken(f)).warning).toBeUndefined();
   });
 
   it('parses --metrics-listen', () => {

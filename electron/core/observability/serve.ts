@@ -1,5 +1,5 @@
 import type { Core } from '../core.js';
-import type { HttpRoute, RunningServer, ServerOptions } from '../transport/server.js';
+import { isLoopback, type HttpRoute, type RunningServer, type ServerOptions } from '../transport/server.js';
 import { appVersion } from './index.js';
 import { metricsRoute, parseMetricsFlags, startMetricsListener, type MetricsListener } from './prometheus/endpoint.js';
 import { MetricsExporter } from './prometheus/exporter.js';
@@ -37,6 +37,9 @@ export async function prepareServeObservability(core: Core, flags: { listen?: st
       core.obs.secrets.add(server.token);
       log.info({ url: server.url, tls: tls !== undefined, metricsListen: opts.listen ? `${opts.listen.host}:${opts.listen.port}` : undefined, scrapeTokenFile: opts.tokenFile }, 'serving');
       const err = opts.warnings.map((w) => `novacron: warning: ${w}`);
+      if (opts.listen && !isLoopback(opts.listen.host)) {
+        err.push(`novacron: warning: metrics on ${opts.listen.host}: anyone who can reach it needs a token to scrape${tls ? '' : ', and without --tls-cert that token crosses the network in clear text'}`);
+      }
       if (opts.listen) {
         listener = await startMetricsListener({
           ...opts.listen,
