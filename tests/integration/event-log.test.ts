@@ -82,10 +82,18 @@ describe('the event log file', () => {
 describe('operations from the CLI and from the web UI, in one log', () => {
   const t = tempHome('nc-obs-ev-');
   let srv: Awaited<ReturnType<typeof serve>>;
+  /** `events --follow` never ends by itself: every follower is stopped here, whatever happened. */
+  const followers: ChildProcess[] = [];
+  const follow = (args: string[]) => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'novacron.mjs'), 'events', '--follow', ...args], { env: t.env, stdio: ['ignore', 'pipe', 'ignore'] });
+    followers.push(child);
+    return child;
+  };
   beforeAll(async () => {
     srv = await serve(t.env);
   });
   afterAll(async () => {
+    for (const f of followers) if (f.exitCode === null) f.kill('SIGKILL');
     await srv.stop();
     t.cleanup();
   });
@@ -93,7 +101,7 @@ describe('operations from the CLI and from the web UI, in one log', () => {
   it('records who, what, result and duration, in order, readable with `novacron events`', async () => {
     const { client, close } = await wsClient(srv.url.replace('http', 'ws') + 'ws', { Cookie: `novacron_token=${srv.token}` });
     // A follower started first sees everything that follows, from every process.
-    const follower = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'novacron.mjs'), 'events', '--follow', '--json', '--limit', '100'], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const follower = follow(['--json', '--limit', '100']);
     let followed = '';
     follower.stdout.on('data', (d: Buffer) => (followed += d.toString()));
     await new Promise((r) => setTimeout(r, 800));
@@ -143,7 +151,7 @@ describe('operations from the CLI and from the web UI, in one log', () => {
   it('records a crash the drivers report, once, however many processes watch', async () => {
     const id = (await cli(['create', '--driver', 'process', '--name', 'ev-crasher', '--cmd', '/bin/sh', '--arg=-c', '--arg', 'sleep 1; kill -9 $$'], t.env)).stdout.trim();
     // The server watches the drivers; a CLI follower does too: two watchers, one record.
-    const follower = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'novacron.mjs'), 'events', '--follow', '--limit', '0'], { env: t.env, stdio: 'ignore' });
+    const follower = follow(['--limit', '0']);
     await new Promise((r) => setTimeout(r, 800));
     expect((await cli(['start', id], t.env)).code).toBe(0);
     const { client, close } = await wsClient(srv.url.replace('http', 'ws') + 'ws', { Cookie: `novacron_token=${srv.token}` });

@@ -39,7 +39,11 @@ describeWith('prometheus', prometheusWhy, 'a real Prometheus scrapes novacron se
     metricsUrl = /Metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(srv.stdout())![1]!;
   });
   afterAll(async () => {
-    prom?.kill('SIGTERM');
+    if (prom && prom.exitCode === null) {
+      const exited = new Promise((r) => prom!.once('exit', r));
+      prom.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    }
     if (burnId) await cli(['rm', '--force', burnId], t.env);
     await srv.stop();
     t.cleanup();
