@@ -22,6 +22,9 @@ const freePort = () =>
     });
   });
 
+/** Bursts of CPU with pauses: a counter that rises, without taking a whole core from the suites running beside it. */
+const BURN = 'while :; do i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done; sleep 0.1; done';
+
 const SCRAPE_TOKEN = 'scrape-' + 'a1b2c3d4e5f6'.repeat(3);
 
 describeWith('prometheus', prometheusWhy, 'a real Prometheus scrapes novacron serve', () => {
@@ -73,7 +76,7 @@ describeWith('prometheus', prometheusWhy, 'a real Prometheus scrapes novacron se
   });
 
   it("answers a PromQL query for a running workload's CPU counter, rising", async () => {
-    burnId = (await cli(['create', '--driver', 'process', '--name', 'prom-burn', '--cmd', '/bin/sh', '--arg=-c', '--arg', 'while :; do :; done'], t.env)).stdout.trim();
+    burnId = (await cli(['create', '--driver', 'process', '--name', 'prom-burn', '--cmd', '/bin/sh', '--arg=-c', '--arg', BURN], t.env)).stdout.trim();
     expect((await cli(['start', burnId], t.env)).code).toBe(0);
 
     const dir = join(t.home, 'prometheus');
