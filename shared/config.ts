@@ -29,6 +29,11 @@ export const CONFIG_KEYS = {
   'kata_containers.hypervisor': { schema: text, env: 'NOVACRON_KATA_HYPERVISOR', help: 'Kata hypervisor' },
   'kata_containers.base_path': { schema: path, env: 'NOVACRON_KATA_BASE_PATH', help: 'Kata working directory' },
   'libvirt.uri': { schema: text, env: 'LIBVIRT_DEFAULT_URI', help: 'libvirt connection URI' },
+  'log.level': {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
+    env: 'NOVACRON_LOG_LEVEL',
+    help: 'How much the core writes to its log (state/logs/novacron.log)',
+  },
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -5,6 +5,7 @@ import { Core } from '../core/core.js';
 import { inprocClient } from '../core/transport/inproc.js';
 import type { CliContext, Command } from './context.js';
 import { config } from './commands/config.js';
+import { diag } from './commands/diag.js';
 import { drivers } from './commands/drivers.js';
 import { events } from './commands/events.js';
 import { images } from './commands/images.js';
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, Command> = {
   terminal,
   config,
   events,
+  diag,
   serve,
 };
 
@@ -57,8 +59,12 @@ Usage: novacron COMMAND [flags]   (every command takes --json)
   migrate ID --to TARGET
   images ls|import|pull|rm --driver D … images (import FILE --name REF, pull REF)
   config [set KEY VALUE | unset KEY]    settings
-  events --follow                       live events
-  serve [--host H] [--port P]           the web UI (headless mode)
+  events [--follow] [--limit N] [--since 10m] [--workload ID] [--origin O] [--kind K] [--errors]
+                                        the event log (operations, state changes, notices)
+  diag [--out PATH] [--events N] [--log-lines N]
+                                        write a diagnostics bundle (tar.gz) to attach to a bug report
+  serve [--host H] [--port P] [--metrics-listen HOST:PORT] [--metrics-token-file FILE]
+                                        the web UI (headless mode) and /metrics for Prometheus
 
 ID is a full id (process:3f9c…) or a workload's name.
 Data: $NOVACRON_HOME (default ~/.local/share/novacron). Exit codes: 0 ok, 2 invalid argument,
@@ -79,7 +85,7 @@ export async function main(argv: string[], io = { out: (s: string) => console.lo
   if (!command) return fail({ code: 'INVALID_ARGUMENT', message: `command: '${name}' is not a novacron command (see novacron --help)` });
   let core: Core | undefined;
   try {
-    core = await Core.open();
+    core = await Core.open({ role: name === 'serve' ? 'headless' : 'cli' });
     const ctx: CliContext = { client: inprocClient(core.router, 'cli'), core, io, op: randomUUID() };
     const cancel = () => {
       void ctx.client.call('operations.cancel', { op: ctx.op });

@@ -11,11 +11,14 @@ import { createStreams } from './api/streams.js';
 import { EventService } from './services/events.js';
 import { MetricsService } from './services/metrics.js';
 import { TerminalRegistry } from './services/terminals.js';
+import { Observability, type Role } from './observability/index.js';
 
 export interface CoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Tests swap in their own driver list. */
   drivers?: readonly DriverEntry[];
+  /** Which process this is, for the logs (default: cli). */
+  role?: Role;
 }
 
 /**
@@ -28,18 +31,26 @@ export class Core implements Disposable {
   readonly metrics: MetricsService;
   readonly terminals = new TerminalRegistry();
   readonly router: Router;
+  /** Structured log, event log, secrets: see observability/. */
+  readonly obs: Observability;
 
   private constructor(
     readonly paths: Paths,
     public config: LoadedConfig,
-    private readonly env: NodeJS.ProcessEnv,
-    entries?: readonly DriverEntry[],
+    readonly env: NodeJS.ProcessEnv,
+    entries: readonly DriverEntry[] | undefined,
+    role: Role,
   ) {
+    this.obs = new Observability(paths, role, config.config['log.level'], () => this.config.config.node_id, env);
     this.drivers = new DriverManager({ config: config.config, paths }, entries);
     this.events = new EventService(this.drivers);
+    this.events.onDidObserve(({ driver, change }) => this.obs.recorder.onObserved(driver, change));
     this.metrics = new MetricsService(this.drivers);
-    this.router = new Router(createMethods(this), createStreams(this), (progress) =>
-      this.events.publish({ type: 'progress', progress }),
+    this.router = new Router(
+      createMethods(this),
+      createStreams(this),
+      (progress) => this.events.publish({ type: 'progress', progress }),
+      (call) => this.obs.recorder.onCall(call),
     );
   }
 
@@ -47,7 +58,7 @@ export class Core implements Disposable {
     const env = opts.env ?? process.env;
     const paths = resolvePaths(env);
     const config = await loadConfig(paths, env);
-    return new Core(paths, config, env, opts.drivers);
+    return new Core(paths, config, env, opts.drivers, opts.role ?? 'cli');
   }
 
   async updateConfig(values: Record<string, string | boolean | null>): Promise<void> {
@@ -57,6 +68,7 @@ export class Core implements Disposable {
     await writeConfigKeys(this.paths, values);
     this.config = await loadConfig(this.paths, this.env);
     this.drivers.reconfigure({ config: this.config.config, paths: this.paths });
+    this.obs.level = this.config.config['log.level'];
   }
 
   dispose(): void {
@@ -65,5 +77,6 @@ export class Core implements Disposable {
     this.metrics.dispose();
     this.events.dispose();
     this.drivers.dispose();
+    this.obs.dispose();
   }
 }

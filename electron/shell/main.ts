@@ -10,7 +10,9 @@ app.enableSandbox();
 async function boot(): Promise<void> {
   await app.whenReady();
   lockDown();
-  const core = await Core.open();
+  const core = await Core.open({ role: 'desktop' });
+  // The desktop app is long-lived: crashes its drivers report reach the event log even with no window open.
+  const watching = core.obs.watchDrivers(core.events);
   const ipc = registerIpc(core.router, (sender, frameUrl) => {
     // Only a top-level frame of one of our own windows showing our own page may call.
     const win = BrowserWindow.fromWebContents(sender);
@@ -25,6 +27,7 @@ async function boot(): Promise<void> {
   });
   app.on('will-quit', () => {
     ipc.dispose();
+    watching.dispose();
     core.dispose();
   });
 }

@@ -8,6 +8,7 @@ import { CreateContainer } from './screens/CreateContainer.js';
 import { CreateContainerd } from './screens/CreateContainerd.js';
 import { CreateProcess } from './screens/CreateProcess.js';
 import { DriversScreen } from './screens/DriversScreen.js';
+import { EventsScreen } from './screens/EventsScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
 import { WorkloadDetail } from './screens/WorkloadDetail.js';
 import { WorkloadsScreen } from './screens/WorkloadsScreen.js';
@@ -15,6 +16,7 @@ import { WorkloadsScreen } from './screens/WorkloadsScreen.js';
 const NAV: { route: Route; label: string; match: Route['screen'][] }[] = [
   { route: { screen: 'workloads' }, label: 'Workloads', match: ['workloads', 'workload', 'create'] },
   { route: { screen: 'drivers' }, label: 'Drivers', match: ['drivers'] },
+  { route: { screen: 'events' }, label: 'Events', match: ['events'] },
   { route: { screen: 'settings' }, label: 'Settings', match: ['settings'] },
 ];
 
@@ -63,6 +65,7 @@ export function App() {
         {route.screen === 'workload' && <WorkloadDetail id={route.id} />}
         {route.screen === 'create' && <CreateForm driver={route.driver} />}
         {route.screen === 'drivers' && <DriversScreen />}
+        {route.screen === 'events' && <EventsScreen />}
         {route.screen === 'settings' && <SettingsScreen />}
       </main>
       <Toasts />

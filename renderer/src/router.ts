@@ -6,6 +6,7 @@ export type Route =
   | { screen: 'workload'; id: string }
   | { screen: 'create'; driver: string }
   | { screen: 'drivers' }
+  | { screen: 'events' }
   | { screen: 'settings' };
 
 export function parseRoute(hash: string): Route {
@@ -15,6 +16,8 @@ export function parseRoute(hash: string): Route {
       return { screen: 'drivers' };
     case 'settings':
       return { screen: 'settings' };
+    case 'events':
+      return { screen: 'events' };
     case 'create':
       return { screen: 'create', driver: parts[1] ?? 'process' };
     case 'workloads':

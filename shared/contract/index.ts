@@ -13,6 +13,7 @@ import type {
   WorkloadDetail,
   WorkloadInfo,
 } from '../model.js';
+import { diagInput, eventLogInput, eventsListInput, type DiagnosticsResult, type EventRecord } from '../observability.js';
 import {
   absolutePathSchema,
   driverIdSchema,
@@ -145,6 +146,14 @@ export const methods = {
     sources: Record<string, 'default' | 'file' | 'env'>;
   }>(),
   'config.set': method(configPatchSchema, 'Change keys of the config file').returns<{ config: Config; file: string }>(),
+
+  // Observability (issue 10): the durable event log and the diagnostics bundle.
+  'events.list': method(eventsListInput, 'The event log, filtered: the newest `limit` records (200 by default), oldest first').returns<{
+    events: EventRecord[];
+    /** Older records that match may exist beyond the limit. */
+    more: boolean;
+  }>(),
+  'diag.create': method(diagInput, 'Write a diagnostics bundle (tar.gz) and say where', { long: true }).returns<DiagnosticsResult>(),
 } satisfies Record<string, MethodDef>;
 
 export const streams = {
@@ -172,6 +181,7 @@ export const streams = {
       .strict(),
     'A TTY: output as events; type and resize with terminal.input / terminal.resize',
   ).emits<TerminalEvent>(),
+  eventLog: stream(eventLogInput, 'The event log as every NovaCron process appends to it: the last `tail` records, then each new one').emits<EventRecord[]>(),
 } satisfies Record<string, StreamDef>;
 
 export type Methods = typeof methods;

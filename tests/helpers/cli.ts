@@ -20,7 +20,7 @@ export function cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000):
 }
 
 /** `novacron serve` in the background; resolves with its URL and token once it listens. */
-export function serve(env: NodeJS.ProcessEnv, args: string[] = ['--port', '0']): Promise<{ child: ChildProcess; url: string; loginUrl: string; token: string; stderr(): string; stop(): Promise<void> }> {
+export function serve(env: NodeJS.ProcessEnv, args: string[] = ['--port', '0']): Promise<{ child: ChildProcess; url: string; loginUrl: string; token: string; stdout(): string; stderr(): string; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -40,6 +40,7 @@ export function serve(env: NodeJS.ProcessEnv, args: string[] = ['--port', '0']):
         url: `${u.origin}/`,
         loginUrl,
         token,
+        stdout: () => out,
         stderr: () => err,
         stop: () =>
           new Promise<void>((r) => {

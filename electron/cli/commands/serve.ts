@@ -3,6 +3,7 @@ import { NovaError } from '../../core/base/errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopback, startServer } from '../../core/transport/server.js';
+import { prepareServeObservability } from '../../core/observability/serve.js';
 import { intFlag, parse } from '../args.js';
 import type { Command } from '../context.js';
 
@@ -17,6 +18,8 @@ export const serve: Command = async (argv, ctx) => {
       port: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'metrics-listen': { type: 'string' },
+      'metrics-token-file': { type: 'string' },
     },
     { min: 0, max: 0, names: '' },
   );
@@ -34,13 +37,20 @@ export const serve: Command = async (argv, ctx) => {
   }
   // NovaCron's token comes from the environment only in tests and scripts that start it; never from a flag, which `ps` shows.
   const token = process.env.NOVACRON_TOKEN || undefined;
+  const tls = cert && key ? { certFile: cert, keyFile: key } : undefined;
+  const obs = await prepareServeObservability(ctx.core, {
+    ...(values['metrics-listen'] !== undefined ? { listen: values['metrics-listen'] as string } : {}),
+    ...(values['metrics-token-file'] !== undefined ? { tokenFile: values['metrics-token-file'] as string } : {}),
+  });
   const server = await startServer({
     router: ctx.core.router,
     host,
     port,
     staticDir,
     ...(token ? { token } : {}),
-    ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
+    ...(tls ? { tls } : {}),
+    routes: obs.routes,
+    onDenied: obs.onDenied,
   }).catch((e: unknown) => {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') throw new NovaError('CONFLICT', `--port: ${host}:${port} is already in use`, { field: 'port' });
@@ -50,11 +60,17 @@ export const serve: Command = async (argv, ctx) => {
   if (!isLoopback(host)) {
     ctx.io.err(`novacron: warning: listening on ${host}: anyone who can reach this address and has the token controls this machine's workloads${cert ? '' : '; without --tls-cert the token crosses the network in clear text'}`);
   }
+  const said = await obs.started(server, tls).catch(async (e: unknown) => {
+    await server.close();
+    throw e;
+  });
+  said.err.forEach((l) => ctx.io.err(l));
+  said.out.forEach((l) => ctx.io.out(l));
   ctx.io.out(`NovaCron is serving on ${server.url}`);
   ctx.io.out(`Open: ${server.loginUrl}`);
   await new Promise<void>((resolve) => {
     const stop = () => {
-      void server.close().then(resolve);
+      void obs.close().then(() => server.close()).then(resolve);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -6,6 +6,7 @@ import { NovaError, toErrorData } from '../base/errors.js';
 import type { Driver } from '../drivers/driver.js';
 import type { MethodImpl } from './router.js';
 import type { Core } from '../core.js';
+import { observabilityMethods } from '../observability/methods.js';
 
 /** Default seconds between a graceful stop and the forced one. */
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -178,5 +179,7 @@ export function createMethods(core: Core): MethodImpl {
       await core.updateConfig(values);
       return { config: core.config.config, file: core.config.file };
     },
+
+    ...observabilityMethods(core),
   };
 }

@@ -22,6 +22,16 @@ export interface CallMeta {
   op?: string;
 }
 
+/** One answered call, for the event log and the structured log (observability/recorder.ts). */
+export interface CallRecord {
+  method: MethodName;
+  /** The validated input: the recorder picks ids from it and never logs it whole. */
+  input: unknown;
+  meta: { origin: Origin; op: string };
+  durationMs: number;
+  result: Result<unknown>;
+}
+
 export type MethodImpl = {
   [M in MethodName]: (input: MethodParsedInput<M>, ctx: OpContext) => Promise<MethodOutput<M>>;
 };
@@ -41,6 +51,7 @@ export class Router {
     private readonly methodImpl: MethodImpl,
     private readonly streamImpl: StreamImpl,
     private readonly onProgress: (p: Progress) => void,
+    private readonly onCall: (c: CallRecord) => void = () => undefined,
   ) {}
 
   async call(name: unknown, input: unknown, meta: CallMeta): Promise<Result<unknown>> {
@@ -58,14 +69,22 @@ export class Router {
       origin: meta.origin,
       progress: (p) => this.onProgress({ ...p, op, ...(workloadId && !p.workloadId ? { workloadId } : {}) }),
     };
+    const started = performance.now();
+    let result: Result<unknown>;
     try {
       const impl = this.methodImpl[name] as (i: unknown, c: OpContext) => Promise<unknown>;
-      return { ok: true, value: await impl(parsed.value, ctx) };
+      result = { ok: true, value: await impl(parsed.value, ctx) };
     } catch (e) {
-      return { ok: false, error: toErrorData(e) };
+      result = { ok: false, error: toErrorData(e) };
     } finally {
       this.running.delete(op);
     }
+    try {
+      this.onCall({ method: name, input: parsed.value, meta: { origin: meta.origin, op }, durationMs: performance.now() - started, result });
+    } catch {
+      // Recording is best effort: it never changes a call's answer.
+    }
+    return result;
   }
 
   cancel(op: string): boolean {

@@ -2,6 +2,7 @@ import { parseWorkloadId } from '../../../shared/ids.js';
 import { toErrorData } from '../base/errors.js';
 import { DisposableStore, toDisposable } from '../base/lifecycle.js';
 import type { Core } from '../core.js';
+import { observabilityStreams } from '../observability/methods.js';
 import type { StreamImpl } from './router.js';
 
 const DEFAULT_TERMINAL = { cols: 80, rows: 24 };
@@ -88,5 +89,7 @@ export function createStreams(core: Core): StreamImpl {
         );
       return store;
     },
+
+    ...observabilityStreams(core),
   };
 }

@@ -11,6 +11,9 @@ import type { WorkloadChange } from '../drivers/driver.js';
  */
 export class EventService implements Disposable {
   private readonly emitter = new Emitter<CoreEvent>();
+  private readonly observed = new Emitter<{ driver: DriverId; change: WorkloadChange }>();
+  /** Changes the drivers reported by themselves (the event log records these; see observability/). */
+  readonly onDidObserve = this.observed.event;
   private watchers: DisposableStore | undefined;
   private subscribers = 0;
 
@@ -35,7 +38,12 @@ export class EventService implements Disposable {
     void this.drivers.available().then(({ drivers }) => {
       for (const d of drivers) {
         if (!d.watch || store.isDisposed) continue;
-        store.add(d.watch((c) => this.publish(toEvent(d.id, c))));
+        store.add(
+          d.watch((c) => {
+            this.observed.fire({ driver: d.id, change: c });
+            this.publish(toEvent(d.id, c));
+          }),
+        );
       }
     });
   }
@@ -48,6 +56,7 @@ export class EventService implements Disposable {
   dispose(): void {
     this.stopWatching();
     this.emitter.dispose();
+    this.observed.dispose();
   }
 }
 

@@ -14,6 +14,8 @@ export interface HttpRoute {
   path: string;
   /** Return true when handled. The request is already authenticated. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> | boolean;
+  /** A credential this route accepts besides the server token (the read-only scrape token of /metrics). */
+  authorize?(req: IncomingMessage): boolean;
 }
 
 export interface WsRoute {
@@ -32,6 +34,8 @@ export interface ServerOptions {
   tls?: { certFile: string; keyFile: string };
   routes?: HttpRoute[];
   wsRoutes?: WsRoute[];
+  /** Told of every refused request (for the log: address and path, never a token). */
+  onDenied?(req: IncomingMessage, url: URL, why: 'denied' | 'throttled'): void;
 }
 
 export interface RunningServer extends Disposable {
@@ -63,12 +67,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.wsRoutes ?? []),
   ];
 
-  const authenticate = (req: IncomingMessage, url: URL): 'ok' | 'denied' | 'throttled' => {
+  /** 'route': the route's own credential matched, which opens that route and nothing else. */
+  const authenticate = (req: IncomingMessage, url: URL, route?: HttpRoute): 'ok' | 'route' | 'denied' | 'throttled' => {
     const addr = req.socket.remoteAddress ?? '?';
     if (throttle.blocked(addr)) return 'throttled';
     if (tokenMatches(requestToken(req, url), token)) {
       throttle.succeed(addr);
       return 'ok';
+    }
+    if (route?.authorize?.(req) === true) {
+      throttle.succeed(addr);
+      return 'route';
     }
     throttle.fail(addr);
     return 'denied';
@@ -76,8 +85,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `${scheme}://${req.headers.host ?? 'localhost'}`);
-    const auth = authenticate(req, url);
+    const route = routes.find((r) => r.path === url.pathname);
+    const auth = authenticate(req, url, route);
+    if (auth === 'route') {
+      if (!(await route!.handle(req, res, url))) {
+        res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' });
+        res.end('not found\n');
+      }
+      return;
+    }
     if (auth !== 'ok') {
+      opts.onDenied?.(req, url, auth);
       res.writeHead(auth === 'throttled' ? 429 : 401, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(
         auth === 'throttled'
@@ -115,7 +133,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     };
     const url = new URL(req.url ?? '/', `${scheme}://${req.headers.host ?? 'localhost'}`);
     const auth = authenticate(req, url);
-    if (auth !== 'ok') return refuse(auth === 'throttled' ? 429 : 401, auth === 'throttled' ? 'Too Many Requests' : 'Unauthorized');
+    if (auth !== 'ok' && auth !== 'route') {
+      opts.onDenied?.(req, url, auth);
+      return refuse(auth === 'throttled' ? 429 : 401, auth === 'throttled' ? 'Too Many Requests' : 'Unauthorized');
+    }
     // Browsers always send Origin on upgrades; it must be this very server.
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `${scheme}://${req.headers.host ?? ''}`) return refuse(403, 'Forbidden');

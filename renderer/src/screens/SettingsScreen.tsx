@@ -4,6 +4,7 @@ import { Field } from '../components/Field.js';
 import { client } from '../transport/client.js';
 import { notify } from '../stores/notices.js';
 import { useDrivers } from '../stores/drivers.js';
+import { DiagnosticsCard } from './DiagnosticsCard.js';
 
 /** The config file's keys, each validated by the same schema the core loads it with. */
 export function SettingsScreen() {
@@ -58,6 +59,7 @@ export function SettingsScreen() {
           );
         })}
       </div>
+      <DiagnosticsCard />
     </section>
   );
 }

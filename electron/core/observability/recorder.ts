@@ -1,0 +1,193 @@
+import type { MethodName } from '../../../shared/contract/index.js';
+import { parseWorkloadId } from '../../../shared/ids.js';
+import type { WorkloadInfo, WorkloadState } from '../../../shared/model.js';
+import type { EventRecord, OperationRecord } from '../../../shared/observability.js';
+import type { CallRecord } from '../api/router.js';
+import type { DriverId } from '../../../shared/ids.js';
+import type { WorkloadChange } from '../drivers/driver.js';
+import type { EventLog, NewRecord } from './event-log.js';
+import type { Logger } from './logger.js';
+
+/** The lifecycle operations the event log records; reads (list, inspect, stats…) are only logged at debug. */
+export const RECORDED_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
+  'workloads.create',
+  'workloads.start',
+  'workloads.stop',
+  'workloads.restart',
+  'workloads.pause',
+  'workloads.resume',
+  'workloads.delete',
+  'workloads.scale',
+  'workloads.migrate',
+  'snapshots.create',
+  'snapshots.revert',
+  'snapshots.delete',
+  'images.import',
+  'images.delete',
+  'config.set',
+]);
+
+/** Notices repeated by several processes within this long are one notice. */
+const NOTICE_DEDUP_MS = 30_000;
+
+const isWorkloadInfo = (v: unknown): v is WorkloadInfo =>
+  typeof v === 'object' && v !== null && typeof (v as WorkloadInfo).id === 'string' && typeof (v as WorkloadInfo).state === 'string' && typeof (v as WorkloadInfo).name === 'string';
+
+type Input = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** What else an operation named, for the log line: never a full input (env, secrets). */
+function targetOf(method: MethodName, input: Input): string | undefined {
+  switch (method) {
+    case 'snapshots.create':
+    case 'snapshots.revert':
+    case 'snapshots.delete':
+      return str(input.name);
+    case 'images.import':
+      return str(input.name);
+    case 'images.delete':
+      return str(input.ref);
+    case 'workloads.migrate':
+      return str(input.to);
+    case 'workloads.scale':
+      return [typeof input.memoryMB === 'number' ? `memory ${input.memoryMB} MiB` : '', typeof input.cpus === 'number' ? `cpus ${input.cpus}` : ''].filter(Boolean).join(', ');
+    case 'config.set':
+      return Object.keys((input.values as Record<string, unknown> | undefined) ?? {}).join(', ');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Turns what the core does into the event log and the structured log: every call the
+ * router answers (a lifecycle operation becomes a record with who, what, result and
+ * duration), and every change a driver reports by itself.
+ */
+export class Recorder {
+  /** Names of workloads seen lately, so a delete can say what it deleted. */
+  private readonly names = new Map<string, string>();
+  writeErrors = 0;
+
+  constructor(
+    private readonly events: EventLog,
+    private readonly log: Logger,
+  ) {}
+
+  private learn(w: WorkloadInfo): void {
+    if (this.names.size > 10_000) this.names.clear();
+    this.names.set(w.id, w.name);
+  }
+
+  private learnFrom(value: unknown): void {
+    if (isWorkloadInfo(value)) this.learn(value);
+    const list = (value as { workloads?: unknown } | undefined)?.workloads;
+    if (Array.isArray(list)) for (const w of list) if (isWorkloadInfo(w)) this.learn(w);
+  }
+
+  onCall(c: CallRecord): void {
+    const input = (typeof c.input === 'object' && c.input !== null ? c.input : {}) as Input;
+    const value = c.result.ok ? c.result.value : undefined;
+    const workloadId = str(input.id) ?? (c.method === 'workloads.create' && isWorkloadInfo(value) ? value.id : undefined);
+    const driver = workloadId ? parseWorkloadId(workloadId)?.driver : str(input.driver);
+    this.learnFrom(value);
+    const recorded = RECORDED_METHODS.has(c.method);
+    const name = isWorkloadInfo(value) ? value.name : ((workloadId && (this.names.get(workloadId) ?? (recorded ? this.safeRecentName(workloadId) : undefined))) || str(input.name));
+
+    const fields = { method: c.method, origin: c.meta.origin, op: c.meta.op, durationMs: Math.round(c.durationMs * 10) / 10, ...(workloadId ? { workloadId } : {}) };
+    if (!c.result.ok) {
+      this.log[recorded ? 'warn' : 'debug']({ ...fields, code: c.result.error.code, error: c.result.error.message }, 'operation failed');
+    } else {
+      this.log[recorded ? 'info' : 'debug'](fields, recorded ? 'operation done' : 'call');
+    }
+    if (!recorded) return;
+
+    const state: WorkloadState | 'removed' | undefined =
+      c.method === 'workloads.delete' ? 'removed' : isWorkloadInfo(value) && c.method !== 'snapshots.create' ? value.state : undefined;
+    const target = targetOf(c.method, input);
+    const rec: Omit<OperationRecord, 'ts' | 'id' | 'host' | 'pid'> = {
+      kind: 'operation',
+      origin: c.meta.origin,
+      method: c.method,
+      op: c.meta.op,
+      result: c.result.ok ? 'ok' : 'error',
+      durationMs: Math.round(c.durationMs),
+      ...(workloadId ? { workloadId } : {}),
+      ...(driver ? { driver } : {}),
+      ...(name ? { name } : {}),
+      ...(c.result.ok && state ? { state } : {}),
+      ...(target ? { target } : {}),
+      ...(!c.result.ok ? { error: { code: c.result.error.code, message: c.result.error.message } } : {}),
+    };
+    this.write(rec);
+  }
+
+  /** A change a driver's watcher reported (not one of our own operations: those are above). */
+  onObserved(driver: DriverId, change: WorkloadChange): void {
+    try {
+      if (change.type === 'notice') {
+        const workloadId = change.workloadId;
+        const rec: NewRecord = { kind: 'notice', level: change.level, message: change.message, driver, ...(workloadId ? { workloadId, ...this.nameOf(workloadId) } : {}) };
+        this.events.appendObserved(
+          rec,
+          (prev) => Date.now() - Date.parse(prev.ts) < NOTICE_DEDUP_MS,
+          (prev) => prev.kind === 'notice' && prev.message === change.message && prev.workloadId === workloadId,
+        );
+        this.log[change.level === 'info' ? 'info' : change.level === 'warning' ? 'warn' : 'error']({ driver, workloadId }, change.message);
+        return;
+      }
+      const id = change.type === 'upsert' ? change.info.id : change.id;
+      const state = change.type === 'upsert' ? change.info.state : 'removed';
+      if (change.type === 'upsert') this.learn(change.info);
+      const rec: NewRecord = {
+        kind: 'state',
+        state,
+        workloadId: id,
+        driver,
+        ...this.nameOf(id),
+        ...(change.type === 'upsert' && change.info.exit && (state === 'crashed' || state === 'exited') ? { exit: change.info.exit } : {}),
+      };
+      const written = this.events.appendObserved(
+        rec,
+        (prev) => stateOf(prev) === state,
+        (prev) => prev.workloadId === id && stateOf(prev) !== undefined,
+      );
+      if (written) this.log.info({ driver, workloadId: id, state }, 'workload state changed');
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  private safeRecentName(id: string): string | undefined {
+    try {
+      return this.events.recentName(id);
+    } catch {
+      return undefined; // a name is nice to have; the record is written without it
+    }
+  }
+
+  private nameOf(id: string): { name?: string } {
+    const name = this.names.get(id) ?? this.safeRecentName(id);
+    return name ? { name } : {};
+  }
+
+  private write(rec: NewRecord): void {
+    try {
+      this.events.append(rec);
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  private failed(e: unknown): void {
+    // The operation itself succeeded or failed on its own; a full disk must not change that.
+    this.writeErrors++;
+    this.log.error({ err: (e as Error).message, file: this.events.file.path }, 'cannot write the event log');
+  }
+}
+
+/** The state a record says a workload is in, when it says one. */
+function stateOf(r: EventRecord): WorkloadState | 'removed' | undefined {
+  if (r.kind === 'state') return r.state;
+  if (r.kind === 'operation' && r.result === 'ok') return r.state;
+  return undefined;
+}

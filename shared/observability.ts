@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import type { ExitInfo, WorkloadState } from './model.js';
+import { DRIVER_IDS } from './ids.js';
+import { absolutePathSchema, workloadIdSchema } from './schemas.js';
+
+/**
+ * The durable event log's records and the filters the CLI and the Events screen read it
+ * with. One record per line of `state/events.jsonl`; every NovaCron process appends.
+ */
+
+/** Who asked for an operation (the router's CallMeta.origin). */
+export const ORIGINS = ['desktop', 'cli', 'headless', 'test'] as const;
+export type EventOrigin = (typeof ORIGINS)[number];
+
+export const EVENT_KINDS = ['operation', 'state', 'notice'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+interface RecordBase {
+  /** ISO time; always the first key of a line, which is how a torn line is told apart. */
+  ts: string;
+  /** Unique: `<pid>.<seq>.<random>`, so a reader can remember where it stopped. */
+  id: string;
+  /** node_id of the host, and the process that wrote the line. */
+  host: string;
+  pid: number;
+  workloadId?: string;
+  driver?: string;
+  name?: string;
+}
+
+/** A lifecycle operation, written when it ends. Its inputs are never logged (env may hold secrets). */
+export interface OperationRecord extends RecordBase {
+  kind: 'operation';
+  origin: EventOrigin;
+  /** The contract method: `workloads.start`, `snapshots.create`… */
+  method: string;
+  op: string;
+  result: 'ok' | 'error';
+  durationMs: number;
+  /** The workload's state after a successful operation ('removed' after a delete). */
+  state?: WorkloadState | 'removed';
+  /** What else the operation named: a snapshot, an image ref, the config keys set. */
+  target?: string;
+  error?: { code: string; message: string };
+}
+
+/** A state change a driver reported by itself: a crash, an exit, a removal elsewhere. */
+export interface StateRecord extends RecordBase {
+  kind: 'state';
+  state: WorkloadState | 'removed';
+  exit?: ExitInfo;
+}
+
+/** Something a driver said: an OOM kill, a finished migration, an engine going away. */
+export interface NoticeRecord extends RecordBase {
+  kind: 'notice';
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+export type EventRecord = OperationRecord | StateRecord | NoticeRecord;
+
+const isoTime = z
+  .string({ error: 'must be a time' })
+  .max(64)
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO time like 2025-01-31T12:00:00Z');
+
+/** Filters of `events.list`, the `eventLog` stream and `novacron events`. All optional, all ANDed. */
+export const eventFilterShape = {
+  kinds: z.array(z.enum(EVENT_KINDS, { error: `must be one of ${EVENT_KINDS.join(', ')}` })).max(3).optional(),
+  origin: z.enum(ORIGINS, { error: `must be one of ${ORIGINS.join(', ')}` }).optional(),
+  driver: z.enum(DRIVER_IDS, { error: `must be one of ${DRIVER_IDS.join(', ')}` }).optional(),
+  workloadId: workloadIdSchema.optional(),
+  result: z.enum(['ok', 'error'], { error: 'must be ok or error' }).optional(),
+  since: isoTime.optional(),
+  until: isoTime.optional(),
+  /** Case-insensitive substring of the name, method, message or error. */
+  text: z.string().max(200, 'is too long').optional(),
+};
+export const eventFilterSchema = z.object(eventFilterShape).strict();
+export type EventFilter = z.output<typeof eventFilterSchema>;
+
+export const EVENTS_LIST_MAX = 10_000;
+
+/** Pure, so the core, the CLI and the tests agree on what a filter keeps. */
+export function matchesFilter(r: EventRecord, f: EventFilter): boolean {
+  if (f.kinds && f.kinds.length && !f.kinds.includes(r.kind)) return false;
+  if (f.origin && (r.kind !== 'operation' || r.origin !== f.origin)) return false;
+  if (f.driver && r.driver !== f.driver) return false;
+  if (f.workloadId && r.workloadId !== f.workloadId) return false;
+  if (f.result && (r.kind !== 'operation' || r.result !== f.result)) return false;
+  if (f.since && Date.parse(r.ts) < Date.parse(f.since)) return false;
+  if (f.until && Date.parse(r.ts) > Date.parse(f.until)) return false;
+  if (f.text) {
+    const needle = f.text.toLowerCase();
+    const hay = [r.name, r.workloadId, r.kind === 'operation' ? `${r.method} ${r.error?.message ?? ''} ${r.target ?? ''}` : r.kind === 'notice' ? r.message : `${r.state} ${r.exit?.reason ?? ''}`]
+      .filter(Boolean)
+      .join(' ')
+      .toLowerCase();
+    if (!hay.includes(needle)) return false;
+  }
+  return true;
+}
+
+/** One line for humans: the CLI's output and the Events screen's summary column. */
+export function describeEvent(r: EventRecord): string {
+  const who = r.name ? `${r.name} (${r.workloadId ?? '?'})` : (r.workloadId ?? '');
+  switch (r.kind) {
+    case 'operation': {
+      const what = `${r.origin} ${r.method}${r.target ? ` ${r.target}` : ''}`;
+      const outcome = r.result === 'ok' ? `ok${r.state ? ` → ${r.state}` : ''}` : `failed: ${r.error?.code ?? ''} ${r.error?.message ?? ''}`.trim();
+      return `${what} ${who} ${outcome} (${r.durationMs} ms)`.replace(/\s+/g, ' ');
+    }
+    case 'state':
+      return `${who} is ${r.state}${r.exit ? `: ${r.exit.reason}` : ''}`.trim();
+    case 'notice':
+      return `${r.level}: ${r.message}`;
+  }
+}
+
+/** What a diagnostics bundle holds, as `diag.create` reports it. */
+export interface DiagnosticsResult {
+  file: string;
+  bytes: number;
+  entries: string[];
+}
+
+/** Inputs of the contract's observability methods and stream (shared/contract/index.ts). */
+export const eventsListInput = z
+  .object({ ...eventFilterShape, limit: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(EVENTS_LIST_MAX, `must be at most ${EVENTS_LIST_MAX}`).optional() })
+  .strict();
+
+export const eventLogInput = z
+  .object({ ...eventFilterShape, tail: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(EVENTS_LIST_MAX, `must be at most ${EVENTS_LIST_MAX}`).optional() })
+  .strict();
+
+export const diagInput = z
+  .object({
+    /** A directory or a new file on the core's host; default: <data dir>/diagnostics/. */
+    out: absolutePathSchema.optional(),
+    events: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(EVENTS_LIST_MAX, `must be at most ${EVENTS_LIST_MAX}`).optional(),
+    logLines: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(100_000, 'must be at most 100000').optional(),
+  })
+  .strict();
+
+export const DIAG_DEFAULTS = { events: 1000, logLines: 2000 } as const;

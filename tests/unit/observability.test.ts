@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EventRecord } from '../../shared/observability.js';
+import { describeEvent, matchesFilter } from '../../shared/observability.js';
+import { sinceFlag } from '../../electron/cli/commands/events.js';
+import { tarGz } from '../../electron/core/observability/diag/tar.js';
+import { JsonlAppender, readLinesBackward } from '../../electron/core/observability/jsonl.js';
+import { render } from '../../electron/core/observability/prometheus/format.js';
+import { parseListen, readScrapeToken } from '../../electron/core/observability/prometheus/endpoint.js';
+import { OpStats } from '../../electron/core/observability/prometheus/op-stats.js';
+import { redactUrlPassword, redactValues, Secrets } from '../../electron/core/observability/secrets.js';
+import type { EventLog } from '../../electron/core/observability/event-log.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nc-obs-unit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the Prometheus text format', () => {
+  it('escapes label values and renders cumulative histograms', () => {
+    const text = render([
+      { name: 'x_total', type: 'counter', help: 'a\nb', samples: [{ labels: { name: 'a"b\\c\nd' }, value: 3 }] },
+      { name: 'd_seconds', type: 'histogram', help: 'h', buckets: [0.1, 1], series: [{ labels: { op: 'o' }, counts: [2, 1], sum: 1.5, count: 4 }] },
+      { name: 'g', type: 'gauge', help: 'g', samples: [{ labels: {}, value: NaN }] },
+    ]);
+    expect(text).toBe(
+      [
+        '# HELP x_total a\\nb',
+        '# TYPE x_total counter',
+        'x_total{name="a\\"b\\\\c\\nd"} 3',
+        '# HELP d_seconds h',
+        '# TYPE d_seconds histogram',
+        'd_seconds_bucket{op="o",le="0.1"} 2',
+        'd_seconds_bucket{op="o",le="1"} 3',
+        'd_seconds_bucket{op="o",le="+Inf"} 4',
+        'd_seconds_sum{op="o"} 1.5',
+        'd_seconds_count{op="o"} 4',
+        '# HELP g g',
+        '# TYPE g gauge',
+        'g NaN',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('counts operations per driver, operation and result', () => {
+    const ops = new OpStats(undefined as unknown as EventLog);
+    const base = { ts: '', id: '', host: 'h', pid: 1, kind: 'operation', origin: 'cli', op: 'o', driver: 'process' } as const;
+    ops.add({ ...base, method: 'workloads.start', result: 'ok', durationMs: 20 });
+    ops.add({ ...base, method: 'workloads.start', result: 'error', error: { code: 'CONFLICT', message: 'm' }, durationMs: 3 });
+    ops.add({ ...base, kind: 'state', state: 'crashed' } as unknown as EventRecord);
+    const text = render(ops.families());
+    expect(text).toContain('novacron_operations_total{driver="process",operation="workloads.start",result="ok"} 1');
+    expect(text).toContain('novacron_operations_total{driver="process",operation="workloads.start",result="CONFLICT"} 1');
+    expect(text).toContain('novacron_operation_duration_seconds_bucket{driver="process",operation="workloads.start",le="0.005"} 1');
+    expect(text).toContain('novacron_operation_duration_seconds_bucket{driver="process",operation="workloads.start",le="0.025"} 2');
+    expect(text).toContain('novacron_operation_duration_seconds_count{driver="process",operation="workloads.start"} 2');
+  });
+
+  it('reads a scrape token file, and warns when others may read it', async () => {
+    const f = join(dir, 'scrape.token');
+    writeFileSync(f, '  0123456789abcdef0123\n', { mode: 0o644 });
+    const r = await readScrapeToken(f);
+    expect(r.token).toBe('0123456789abcdef0123');
+    expect(r.warning).toMatch(/can be read by other users \(mode 644\); chmod 600 it/);
+    execFileSync('chmod', ['600', f]);
+    expect((await readScrapeToken(f)).warning).toBeUndefined();
+  });
+
+  it('parses --metrics-listen', () => {
+    expect(parseListen('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseListen('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(parseListen('localhost:1')).toEqual({ host: 'localhost', port: 1 });
+    for (const bad of ['', ':9464', '127.0.0.1', '127.0.0.1:', 'a b:1', '::1:9464', 'host:-1']) {
+      expect(() => parseListen(bad), bad).toThrow(/--metrics-listen: must be HOST:PORT/);
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('scrubs known secrets from any text, encoded or not', () => {
+    const s = new Secrets();
+    s.add('abc'); // too short to be a token: ignored
+    s.add('tok/en+with=odd');
+    expect(s.scrub('a tok/en+with=odd b tok%2Fen%2Bwith%3Dodd abc')).toBe('a [redacted] b [redacted] abc');
+  });
+
+  it('redacts secret-looking keys and URL passwords', () => {
+    expect(redactUrlPassword('tcp://u:pw@h:1/x')).toBe('tcp://u:[redacted]@h:1/x');
+    expect(redactUrlPassword('unix:///var/run/docker.sock')).toBe('unix:///var/run/docker.sock');
+    expect(redactValues({ NOVACRON_TOKEN: 't', api_key: 'k', password: '', nested: { Secret: 's', url: 'https://a:b@c' }, n: 1 })).toEqual({
+      NOVACRON_TOKEN: '[redacted]',
+      api_key: '[redacted]',
+      password: '',
+      nested: { Secret: '[redacted]', url: 'https://a:[redacted]@c' },
+      n: 1,
+    });
+  });
+});
+
+describe('the rotating JSON-lines appender', () => {
+  it('rotates by size, keeps N files, and reads newest first across them', async () => {
+    const file = { path: join(dir, 'rot', 'x.jsonl'), maxBytes: 1000, keep: 2 };
+    const a = new JsonlAppender(file, (l) => l.replace('SECRET', '[redacted]'));
+    for (let i = 0; i < 100; i++) a.append(JSON.stringify({ i, pad: 'p'.repeat(40), s: 'SECRET' }));
+    a.dispose();
+    const names = readdirSync(join(dir, 'rot')).sort();
+    expect(names).toEqual(['x.jsonl', 'x.jsonl.1', 'x.jsonl.2']);
+    for (const n of names) expect(readFileSync(join(dir, 'rot', n)).length).toBeLessThan(1100);
+    const seen: number[] = [];
+    for await (const line of readLinesBackward(file)) seen.push((JSON.parse(line) as { i: number }).i);
+    expect(seen[0]).toBe(99);
+    expect(seen).toEqual([...seen].sort((x, y) => y - x));
+    expect(seen.length).toBeGreaterThan(20);
+    expect(readFileSync(join(dir, 'rot', 'x.jsonl'), 'utf8')).not.toContain('SECRET');
+  });
+
+  it('reads lines with multi-byte characters across chunk edges', async () => {
+    const file = { path: join(dir, 'mb.jsonl'), maxBytes: 1 << 30, keep: 1 };
+    const a = new JsonlAppender(file);
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ i, s: 'é✓𝄞'.repeat(i % 17) }));
+    for (const l of lines) a.append(l);
+    a.dispose();
+    const back: string[] = [];
+    for await (const l of readLinesBackward(file)) back.push(l);
+    expect(back.reverse()).toEqual(lines);
+  });
+});
+
+describe('the diagnostics archive', () => {
+  it('is a tar.gz the system tar reads back byte for byte', () => {
+    const big = Buffer.alloc(70_000, 7);
+    const archive = join(dir, 'a.tar.gz');
+    writeFileSync(archive, tarGz([{ name: 'a.json', data: '{"x":1}' }, { name: 'sub/b.bin', data: big }, { name: 'empty.txt', data: '' }, { name: 'ü.txt', data: 'ünïcode' }]));
+    const out = join(dir, 'untar');
+    execFileSync('mkdir', ['-p', out]);
+    execFileSync('tar', ['-xzf', archive, '-C', out]);
+    expect(readFileSync(join(out, 'a.json'), 'utf8')).toBe('{"x":1}');
+    expect(readFileSync(join(out, 'sub', 'b.bin')).equals(big)).toBe(true);
+    expect(readFileSync(join(out, 'empty.txt'), 'utf8')).toBe('');
+    expect(readFileSync(join(out, 'ü.txt'), 'utf8')).toBe('ünïcode');
+    expect(() => tarGz([{ name: '../evil', data: '' }])).toThrow(/bad entry name/);
+  });
+});
+
+describe('event filters', () => {
+  const op: EventRecord = { ts: '2025-01-01T10:00:00.000Z', id: '1', host: 'h', pid: 1, kind: 'operation', origin: 'cli', method: 'workloads.stop', op: 'o', result: 'error', durationMs: 5, workloadId: 'process:ab', driver: 'process', name: 'web', error: { code: 'TIMEOUT', message: 'took too long' } };
+  it('keeps what every filter allows', () => {
+    expect(matchesFilter(op, { origin: 'cli', driver: 'process', result: 'error', kinds: ['operation'] })).toBe(true);
+    expect(matchesFilter(op, { origin: 'headless' })).toBe(false);
+    expect(matchesFilter(op, { text: 'TOO LONG' })).toBe(true);
+    expect(matchesFilter(op, { text: 'nothing' })).toBe(false);
+    expect(matchesFilter(op, { since: '2025-01-01T10:00:01Z' })).toBe(false);
+    expect(matchesFilter(op, { until: '2025-01-01T10:00:01Z' })).toBe(true);
+    expect(describeEvent(op)).toBe('cli workloads.stop web (process:ab) failed: TIMEOUT took too long (5 ms)');
+  });
+  it('reads --since as an age or a time', () => {
+    expect(sinceFlag('10m', 'since', Date.parse('2025-01-01T10:00:00Z'))).toBe('2025-01-01T09:50:00.000Z');
+    expect(sinceFlag('2025-01-01T10:00:00Z', 'since')).toBe('2025-01-01T10:00:00.000Z');
+    expect(() => sinceFlag('yesterday', 'since')).toThrow(/--since: must be a time/);
+  });
+});
