@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kvmCreateSchema } from './kvm.js';
 import { processCreateSchema } from './process.js';
 
 /**
@@ -13,7 +14,7 @@ export const createSpecSchema = z.discriminatedUnion(
   'driver',
   [
     processCreateSchema,
-    pending('kvm'),
+    kvmCreateSchema,
     pending('container'),
     pending('containerd'),
     pending('kata-containers'),

@@ -13,7 +13,7 @@ export interface DriverEntry {
 }
 
 export const DRIVER_ENTRIES: readonly DriverEntry[] = [
-  { id: 'kvm', name: 'QEMU/KVM' },
+  { id: 'kvm', name: 'QEMU/KVM', load: async () => (await import('./kvm/index.js')).createKvmDriver },
   { id: 'container', name: 'Docker' },
   { id: 'containerd', name: 'containerd' },
   { id: 'kata-containers', name: 'Kata Containers' },
