@@ -10,6 +10,7 @@ import { Router } from './api/router.js';
 import { createStreams } from './api/streams.js';
 import { EventService } from './services/events.js';
 import { MetricsService } from './services/metrics.js';
+import { ConsoleProxy } from './services/console-proxy.js';
 import { TerminalRegistry } from './services/terminals.js';
 
 export interface CoreOptions {
@@ -28,6 +29,7 @@ export class Core implements Disposable {
   readonly metrics: MetricsService;
   readonly terminals = new TerminalRegistry();
   readonly router: Router;
+  readonly consoles: ConsoleProxy;
 
   private constructor(
     readonly paths: Paths,
@@ -38,6 +40,7 @@ export class Core implements Disposable {
     this.drivers = new DriverManager({ config: config.config, paths }, entries);
     this.events = new EventService(this.drivers);
     this.metrics = new MetricsService(this.drivers);
+    this.consoles = new ConsoleProxy(this.drivers);
     this.router = new Router(createMethods(this), createStreams(this), (progress) =>
       this.events.publish({ type: 'progress', progress }),
     );
@@ -61,6 +64,7 @@ export class Core implements Disposable {
 
   dispose(): void {
     this.router.dispose();
+    this.consoles.dispose();
     this.terminals.dispose();
     this.metrics.dispose();
     this.events.dispose();

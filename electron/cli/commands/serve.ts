@@ -39,6 +39,7 @@ export const serve: Command = async (argv, ctx) => {
     host,
     port,
     staticDir,
+    wsRoutes: [ctx.core.consoles.wsRoute()],
     ...(token ? { token } : {}),
     ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
   }).catch((e: unknown) => {
