@@ -17,10 +17,15 @@ export interface LaunchOptions {
   accel: 'kvm' | 'tcg';
   /** Wait for a migration stream instead of booting: unix:PATH or tcp:HOST:PORT. */
   incoming?: string;
+  /** Leave out the host port forwards: the source of a local migration still holds those ports. */
+  skipForwards?: boolean;
 }
 
 /** QEMU's option syntax doubles a comma to mean a literal one. */
 export const escapeOpt = (v: string) => v.replaceAll(',', ',,');
+
+/** The forward rule as QEMU's hostfwd_add takes it. */
+export const hostfwd = (p: VmDefinition['portForwards'][number]) => `${p.protocol}:${p.hostAddress}:${p.hostPort}-:${p.guestPort}`;
 
 export const diskPath = (vmDir: string, d: VmDisk) => (d.file ? join(vmDir, d.file) : d.path!);
 
@@ -67,7 +72,7 @@ export function qemuArgs(def: VmDefinition, opts: LaunchOptions): string[] {
     if (def.append !== undefined) push('-append', def.append);
   }
   if (def.network === 'user') {
-    const fwds = def.portForwards.map((p) => `,hostfwd=${p.protocol}:${p.hostAddress}:${p.hostPort}-:${p.guestPort}`).join('');
+    const fwds = (opts.skipForwards ? [] : def.portForwards).map((p) => `,hostfwd=${hostfwd(p)}`).join('');
     push('-netdev', `user,id=net0${fwds}`);
     // No option ROM: nobody PXE-boots these VMs, and it costs boot time.
     push('-device', JSON.stringify({ driver: 'virtio-net-pci', netdev: 'net0', id: 'nic0', romfile: '' }));

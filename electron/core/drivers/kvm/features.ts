@@ -6,7 +6,7 @@ import type { SnapshotInfo, WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
 import { CLK_TCK, isSameProcess, PAGE_SIZE, readStat } from '../../base/procfs.js';
 import type { ConsoleEndpoint, OpContext, RawSample, TerminalSession } from '../driver.js';
-import { RUN_FILES } from './args.js';
+import { hostfwd, RUN_FILES } from './args.js';
 import { D, type Kvm } from './context.js';
 import { runMigration } from './migrate.js';
 import { withQmp, type QmpClient } from './qmp.js';
@@ -101,7 +101,7 @@ export async function migrate(kvm: Kvm, local: string, to: string, ctx: OpContex
     const instance = (run.instance ?? 0) + 1;
     ctx.progress({ label: `starting the destination QEMU for ${what(def)}`, done: 0, unit: 'bytes' });
     // The source's cwd is its own runtime dir: a relative path to the sibling keeps the socket path short.
-    const dest = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel: run.accel ?? 'tcg', instance, incoming: `unix:${RUN_FILES.migration}`, signal: ctx.signal });
+    const dest = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel: run.accel ?? 'tcg', instance, incoming: `unix:${RUN_FILES.migration}`, skipForwards: true, signal: ctx.signal });
     const destRun = { pid: dest.pid, startTicks: dest.startTicks, runDir: dest.runDir };
     let result;
     try {
@@ -124,6 +124,16 @@ export async function migrate(kvm: Kvm, local: string, to: string, ctx: OpContex
     src.close();
     await terminate(run).catch(() => undefined);
     if (run.runDir) await rm(run.runDir, { recursive: true, force: true });
+    // Only now are the forwarded host ports free for the new QEMU to take.
+    const failedForwards = await withQmp(qmpPath(destRun), async (q) => {
+      const failed: string[] = [];
+      for (const p of def.portForwards) {
+        const out = await q.execute<string>('human-monitor-command', { 'command-line': `hostfwd_add net0 ${hostfwd(p)}` }).catch((e: Error) => e.message);
+        if (out.trim()) failed.push(`${hostfwd(p)}: ${out.trim()}`);
+      }
+      return failed;
+    });
+    if (failedForwards.length) ctx.progress({ label: `warning: port forwards not restored: ${failedForwards.join('; ')}`, done: 0, unit: 'steps' });
     ctx.progress({
       label: `migrated: pid ${run.pid} → ${dest.pid}${result.downtimeMs !== undefined ? `, downtime ${result.downtimeMs} ms` : ''}`,
       done: result.transferredBytes ?? 1,

@@ -111,14 +111,14 @@ export interface Spawned {
 export async function spawnQemu(
   store: VmStore,
   def: VmDefinition,
-  opts: { binary: string; accel: 'kvm' | 'tcg'; incoming?: string; instance: number; signal: AbortSignal },
+  opts: { binary: string; accel: 'kvm' | 'tcg'; incoming?: string; skipForwards?: boolean; instance: number; signal: AbortSignal },
 ): Promise<Spawned> {
   const runDir = store.runDir(def.id, opts.instance);
   await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   const log = store.file(def.id, 'qemu.log');
   const logStart = await stat(log).then((s) => s.size, () => 0);
-  const args = qemuArgs(def, { vmDir: store.dir(def.id), accel: opts.accel, ...(opts.incoming ? { incoming: opts.incoming } : {}) });
+  const args = qemuArgs(def, { vmDir: store.dir(def.id), accel: opts.accel, ...(opts.incoming ? { incoming: opts.incoming } : {}), ...(opts.skipForwards ? { skipForwards: true } : {}) });
   const child = execa(opts.binary, args, {
     cwd: runDir,
     detached: true,
