@@ -5,6 +5,7 @@ import { useDrivers } from './stores/drivers.js';
 import { startEventFeed, useWorkloads } from './stores/workloads.js';
 import { href, useRoute, type Route } from './router.js';
 import { CreateProcess } from './screens/CreateProcess.js';
+import { CreateVm } from './screens/CreateVm.js';
 import { DriversScreen } from './screens/DriversScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
 import { WorkloadDetail } from './screens/WorkloadDetail.js';
@@ -51,7 +52,8 @@ export function App() {
         )}
         {route.screen === 'workloads' && <WorkloadsScreen />}
         {route.screen === 'workload' && <WorkloadDetail id={route.id} />}
-        {route.screen === 'create' && (route.driver === 'process' ? <CreateProcess /> : <p className="screen">No create form for {route.driver} yet.</p>)}
+        {route.screen === 'create' &&
+          (route.driver === 'process' ? <CreateProcess /> : route.driver === 'kvm' ? <CreateVm /> : <p className="screen">No create form for {route.driver} yet.</p>)}
         {route.screen === 'drivers' && <DriversScreen />}
         {route.screen === 'settings' && <SettingsScreen />}
       </main>

@@ -15,7 +15,7 @@ export const BOOT_BANNER = 'NOVACRON BOOT OK';
 export const LINUX_BANNER = 'NOVACRON LINUX OK';
 /** What the Linux guest prints when its ACPI power button is pressed, just before it powers off. */
 export const LINUX_POWEROFF = 'NOVACRON POWERING OFF';
-/** The VGA text colours the boot sector paints: white on blue screen, yellow on blue text. */
+/** The VGA text colours the boot sector paints (nominal; QEMU's DAC gives them within a few steps): a blue screen, yellow text. */
 export const BOOT_SCREEN = { background: [0, 0, 0xaa], text: [0xff, 0xff, 0x55] } as const;
 
 /**

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { LogLine, MetricsSample, WorkloadDetail as Detail } from '../../../shared/model.js';
+import { ConsolePanel } from '../components/ConsolePanel.js';
 import { LifecycleButtons } from '../components/LifecycleButtons.js';
+import { TerminalPanel } from '../components/TerminalPanel.js';
 import { StateBadge } from '../components/StateBadge.js';
 import { useDrivers } from '../stores/drivers.js';
 import { useWorkload } from '../stores/workloads.js';
@@ -70,6 +72,8 @@ export function WorkloadDetail({ id }: { id: string }) {
         </div>
       </div>
       {caps?.metrics.available && running && <LiveNumbers id={id} />}
+      {caps?.console.available && running && <ConsolePanel id={id} />}
+      {caps?.terminal.available && w.state === 'running' && <TerminalPanel id={id} />}
       {caps?.logs.available && <Logs id={id} />}
     </section>
   );
