@@ -21,7 +21,7 @@ export const BOOT_SCREEN = { background: [0, 0, 0xaa], text: [0xff, 0xff, 0x55] 
 /**
  * A boot sector (16-bit real mode, GNU as): sets up COM1, paints the VGA text screen blue,
  * prints the banner on both, then echoes every byte it receives on the serial line, to
- * the serial line and the screen.
+ * the serial line and the screen, halting between bytes.
  */
 const BOOT_S = `
 .code16
@@ -52,15 +52,34 @@ _start:
   call putc
   jmp 1b
 2: mov $160, %di
-echo:
-  mov $0x3fd, %dx
-3: in %dx, %al
+  /* Echo on the UART's receive interrupt (IRQ4, vector 0x0c) and halt in between: an idle guest costs no CPU. */
+  movw $isr, 0x30
+  movw $0, 0x32
+  in $0x21, %al
+  and $0xef, %al
+  out %al, $0x21
+  mov $0x3fc, %dx; mov $0x0b, %al; out %al, %dx
+  mov $0x3f9, %dx; mov $1, %al; out %al, %dx
+  sti
+idle:
+  hlt
+  jmp idle
+isr:
+  push %ax
+  push %dx
+6: mov $0x3fd, %dx
+  in %dx, %al
   test $1, %al
-  jz 3b
+  jz 7f
   mov $0x3f8, %dx
   in %dx, %al
   call putc
-  jmp echo
+  jmp 6b
+7: mov $0x20, %al
+  out %al, $0x20
+  pop %dx
+  pop %ax
+  iret
 putc:
   push %ax
   mov $0x3fd, %dx

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { BIN, cli } from '../helpers/cli.js';
 import { until } from '../helpers/core.js';
 import { describeWith } from '../helpers/engines.js';
@@ -11,6 +11,8 @@ import { tempHome } from '../helpers/home.js';
 import { qemuPids, qemuWhy } from '../helpers/qemu.js';
 
 const why = qemuWhy() ?? bootSectorWhy();
+// Every step is a fresh node process; on two shared cores under the parallel suites that adds up.
+vi.setConfig({ testTimeout: 120_000 });
 
 describeWith('QEMU', why, 'kvm through the novacron CLI, each command its own process', () => {
   const t = tempHome('nc-kvc-');
@@ -83,6 +85,18 @@ describeWith('QEMU', why, 'kvm through the novacron CLI, each command its own pr
     expect(after[0]).not.toBe(before[0]);
     const logs = await cli(['logs', id, '--tail', '50'], t.env);
     expect(logs.stdout).toContain(BOOT_BANNER);
+  });
+
+  it('reconciles a local migration whose NovaCron was killed midway: one QEMU runs the VM', async () => {
+    const child = spawn(process.execPath, [BIN, 'migrate', id, '--to', 'local'], { env: t.env, stdio: 'ignore' });
+    await until('the destination QEMU', () => qemuPids(id).length, (n) => n >= 2, 15_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    // Whichever side of the hand-over the kill landed on, the next process sorts it out.
+    await until('one QEMU running the VM', async () => ({ state: (await state()).info.state, qemus: qemuPids(id).length }), (x) => x.state === 'running' && x.qemus === 1, 20_000);
+    expect((await state()).runtime.pid).toBe(qemuPids(id)[0]);
+    expect((await cli(['pause', id], t.env)).stdout).toContain('paused');
+    expect((await cli(['resume', id], t.env)).stdout).toContain('running');
   });
 
   it('survives a kill -9 of the NovaCron process mid-operation: the VM runs on and the next process takes over', async () => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
 import type { CoreEvent } from '../../shared/model.js';
 import { openTestCore, until } from '../helpers/core.js';
@@ -11,6 +12,7 @@ import { qemuPids, qemuWhy } from '../helpers/qemu.js';
 import { openTerminal, type TestTerminal } from '../helpers/terminal.js';
 
 const why = qemuWhy() ?? tinyLinuxWhy();
+vi.setConfig({ testTimeout: 90_000 });
 const MiB = 1024 * 1024;
 
 async function freePort(): Promise<number> {
@@ -53,6 +55,8 @@ describeWith('QEMU', why, 'kvm driver, a Linux guest (TCG)', () => {
     id = w.id;
     cleanup.push(() => client.call('workloads.delete', { id, force: true }));
     await client.call('workloads.start', { id });
+    // A TCG boot takes a whole core for seconds: let the other suites (and developers) on these two cores go first.
+    setPriority(Number((await client.call('workloads.inspect', { id })).runtime.pid), 15);
     term = await openTerminal(client, id);
     await term.expect(new RegExp(LINUX_BANNER), 60_000);
     await term.expect(/# /, 30_000);

@@ -100,8 +100,18 @@ export async function migrate(kvm: Kvm, local: string, to: string, ctx: OpContex
     }
     const instance = (run.instance ?? 0) + 1;
     ctx.progress({ label: `starting the destination QEMU for ${what(def)}`, done: 0, unit: 'bytes' });
+    await kvm.store.patchRunState(def.id, { migrating: { runDir: kvm.store.runDir(def.id, instance), instance, at: new Date().toISOString() } });
     // The source's cwd is its own runtime dir: a relative path to the sibling keeps the socket path short.
-    const dest = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel: run.accel ?? 'tcg', instance, incoming: `unix:${RUN_FILES.migration}`, skipForwards: true, signal: ctx.signal });
+    const clearMarker = async () => {
+      const { migrating: _m, ...rest } = await kvm.store.runState(def.id);
+      await kvm.store.writeRunState(def.id, rest);
+    };
+    const dest = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel: run.accel ?? 'tcg', instance, incoming: `unix:${RUN_FILES.migration}`, skipForwards: true, signal: ctx.signal }).catch(
+      async (e: unknown) => {
+        await clearMarker();
+        throw e;
+      },
+    );
     const destRun = { pid: dest.pid, startTicks: dest.startTicks, runDir: dest.runDir };
     let result;
     try {
@@ -109,6 +119,7 @@ export async function migrate(kvm: Kvm, local: string, to: string, ctx: OpContex
     } catch (e) {
       await terminate(destRun).catch(() => undefined);
       await rm(dest.runDir, { recursive: true, force: true });
+      await clearMarker();
       throw e;
     }
     // The destination is the VM from here on; the source, paused in postmigrate, only has to go.
@@ -203,12 +214,15 @@ export async function consoleOf(kvm: Kvm, local: string): Promise<ConsoleEndpoin
 export async function terminal(kvm: Kvm, local: string, kind: 'exec' | 'serial' | undefined, signal: AbortSignal): Promise<TerminalSession> {
   if (kind === 'exec') throw driverError(D, 'NOT_SUPPORTED', 'a VM has no exec: open its serial console (kind serial)');
   const def = await kvm.load(local);
-  return openSerialSession({
-    socketPath: async () => {
-      const run = await liveRun(kvm, def);
-      return run ? join(run.runDir!, RUN_FILES.serial) : undefined;
+  return openSerialSession(
+    kvm.store.dir(def.id),
+    {
+      socketPath: async () => {
+        const run = await liveRun(kvm, def);
+        return run ? join(run.runDir!, RUN_FILES.serial) : undefined;
+      },
+      logPath: kvm.store.file(def.id, 'serial.log'),
     },
-    logPath: kvm.store.file(def.id, 'serial.log'),
     signal,
-  });
+  );
 }

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError } from '../../base/errors.js';
 import { isSameProcess, readStat } from '../../base/procfs.js';
-import { qemuArgs, RUN_FILES } from './args.js';
+import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
 import { withQmp } from './qmp.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
 
@@ -51,6 +51,10 @@ export async function observe(store: VmStore, def: VmDefinition): Promise<Observ
   if (run.pid === undefined && run.spawning) run = await adoptOrphan(store, def, run);
   if (run.pid === undefined || run.startTicks === undefined) return { state: 'stopped' };
   if (await isSameProcess(run.pid, run.startTicks)) {
+    if (run.migrating && !(await store.busy(def.id))) {
+      const now = await reconcileMigration(store, def, run);
+      if (now !== run) return observe(store, def);
+    }
     const status = (await queryStatus(run)) ?? run.lastStatus ?? 'running';
     if (status === 'shutdown') {
       // The guest powered itself off; QEMU waits only because of -no-shutdown. A clean stop, whoever sees it first.
@@ -94,6 +98,43 @@ async function adoptOrphan(store: VmStore, def: VmDefinition, run: VmRunState): 
     return rest;
   }
   return run;
+}
+
+/** The live QEMU of this VM whose pidfile is in runDir, if any. */
+async function qemuIn(def: VmDefinition, runDir: string): Promise<{ pid: number; startTicks: number } | undefined> {
+  const pid = Number((await readFile(join(runDir, RUN_FILES.pidfile), 'utf8').catch(() => '')).trim());
+  const st = pid > 0 ? await readStat(pid) : undefined;
+  if (!st || st.state === 'Z') return undefined;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.includes(`process=nc-${def.id}`) ? { pid, startTicks: st.startTicks } : undefined;
+}
+
+/**
+ * A local migration whose NovaCron died midway. QEMU finishes a started migration by
+ * itself: if the source handed over (postmigrate), the destination is the VM now and the
+ * source goes; otherwise the destination is dropped and the source stays.
+ */
+async function reconcileMigration(store: VmStore, def: VmDefinition, run: VmRunState): Promise<VmRunState> {
+  const m = run.migrating!;
+  const { migrating: _m, ...rest } = run;
+  const dest = await qemuIn(def, m.runDir);
+  const status = await queryStatus(run);
+  if (status === 'postmigrate' && dest) {
+    const destRun: VmRunState = { pid: dest.pid, startTicks: dest.startTicks, runDir: m.runDir, instance: m.instance, startedAt: m.at, ...(run.accel ? { accel: run.accel } : {}) };
+    await store.writeRunState(def.id, destRun);
+    await terminate(run).catch(() => undefined);
+    if (run.runDir) await rm(run.runDir, { recursive: true, force: true });
+    // The destination was started without the host port forwards the source held.
+    await withQmp(qmpPath(destRun), async (q) => {
+      for (const p of def.portForwards) await q.execute('human-monitor-command', { 'command-line': `hostfwd_add net0 ${hostfwd(p)}` }).catch(() => undefined);
+    }).catch(() => undefined);
+    return destRun;
+  }
+  if (status === 'postmigrate' || status === 'finish-migrate') return run; // handing over right now: look again later
+  if (dest) await terminate({ ...dest, runDir: m.runDir }).catch(() => undefined);
+  await rm(m.runDir, { recursive: true, force: true });
+  await store.writeRunState(def.id, rest);
+  return rest;
 }
 
 export interface Spawned {

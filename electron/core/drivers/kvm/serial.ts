@@ -9,55 +9,64 @@ import type { TerminalSession } from '../driver.js';
 /** How much of the serial log a new session shows first, so the banner printed before it connected is there. */
 const BACKLOG_BYTES = 4096;
 
-/**
- * The serial console as a terminal session: bytes from QEMU's serial chardev socket out,
- * keystrokes in. QEMU serves one client per chardev socket, so a session follows the VM
- * to a new socket when it moves (a live migration swaps the QEMU under it) instead of ending.
- */
-export async function openSerialSession(opts: {
+interface SerialSource {
   /** The current serial socket, or undefined when the VM is not running. */
   socketPath: () => Promise<string | undefined>;
   logPath: string;
-  signal: AbortSignal;
-}): Promise<TerminalSession> {
-  const first = await opts.socketPath();
-  if (!first) throw new NovaError('CONFLICT', 'the VM is not running: its serial console is closed');
-  const data = new Emitter<string>();
-  const exit = new Emitter<number | undefined>();
-  let sock: Socket | undefined;
-  let disposed = false;
-  let backlog: string | undefined = await readTail(opts.logPath, BACKLOG_BYTES);
+}
 
-  const attach = async (path: string): Promise<void> => {
+/**
+ * One connection to a VM's serial chardev, shared by every session of this process: QEMU
+ * serves one client per chardev socket, so two tabs on the same server must not each
+ * connect (the second would wait, silent, in the listen backlog). It follows the VM to a
+ * new socket when a live migration swaps the QEMU under it.
+ */
+class SerialLine {
+  readonly data = new Emitter<string>();
+  readonly ended = new Emitter<void>();
+  private sock: Socket | undefined;
+  private refs = 0;
+  private closed = false;
+
+  constructor(
+    private readonly key: string,
+    private readonly src: SerialSource,
+  ) {}
+
+  async open(): Promise<void> {
+    const path = await this.src.socketPath();
+    if (!path) throw new NovaError('CONFLICT', 'the VM is not running: its serial console is closed');
+    await this.attach(path);
+  }
+
+  private async attach(path: string): Promise<void> {
     const s = await connectUnix(path, 5_000);
-    if (disposed) {
+    if (this.closed) {
       s.destroy();
       return;
     }
-    sock = s;
+    this.sock = s;
     const decoder = new StringDecoder('utf8');
     s.on('data', (b: Buffer) => {
       const text = decoder.write(b);
-      if (text) data.fire(text);
+      if (text) this.data.fire(text);
     });
     s.on('error', () => undefined);
     s.on('close', () => {
-      if (sock !== s || disposed) return;
-      sock = undefined;
-      void reattach();
+      if (this.sock !== s || this.closed) return;
+      this.sock = undefined;
+      void this.reattach(path);
     });
-  };
+  }
 
-  const reattach = async () => {
+  private async reattach(old: string): Promise<void> {
     // A migration replaces the socket within a moment; a VM that stopped has none.
     const deadline = Date.now() + 5_000;
-    let last: string | undefined;
-    while (!disposed && Date.now() < deadline) {
-      const path = await opts.socketPath().catch(() => undefined);
-      if (path && path !== last) {
-        last = path;
+    while (!this.closed && Date.now() < deadline) {
+      const path = await this.src.socketPath().catch(() => undefined);
+      if (path && path !== old) {
         try {
-          await attach(path);
+          await this.attach(path);
           return;
         } catch {
           // the new QEMU may not listen yet
@@ -65,15 +74,61 @@ export async function openSerialSession(opts: {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (!disposed) exit.fire(undefined);
-  };
+    if (!this.closed) {
+      this.close();
+      this.ended.fire();
+    }
+  }
 
-  await attach(first);
-  opts.signal.throwIfAborted();
+  write(text: string): void {
+    this.sock?.write(text);
+  }
 
+  ref(): void {
+    this.refs++;
+  }
+
+  unref(): void {
+    if (--this.refs <= 0) this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    lines.delete(this.key);
+    this.sock?.destroy();
+  }
+}
+
+const lines = new Map<string, SerialLine>();
+
+/** The serial console as a terminal session: bytes from the guest's serial port out, keystrokes in. */
+export async function openSerialSession(key: string, src: SerialSource, signal: AbortSignal): Promise<TerminalSession> {
+  let line = lines.get(key);
+  if (!line) {
+    const fresh = new SerialLine(key, src);
+    lines.set(key, fresh);
+    try {
+      await fresh.open();
+    } catch (e) {
+      fresh.close();
+      throw e;
+    }
+    line = fresh;
+  }
+  line.ref();
+  const shared = line;
+  let backlog = await readTail(src.logPath, BACKLOG_BYTES);
+  if (signal.aborted) {
+    shared.unref();
+    signal.throwIfAborted();
+  }
+  const subs: { dispose(): void }[] = [];
+  let disposed = false;
   return {
     onData(listener) {
-      const d = data.event(listener);
+      const d = shared.data.event(listener);
+      subs.push(d);
       if (backlog) {
         const b = backlog;
         backlog = undefined;
@@ -81,18 +136,19 @@ export async function openSerialSession(opts: {
       }
       return d;
     },
-    onExit: (listener) => exit.event(listener),
-    write(text) {
-      sock?.write(text);
+    onExit(listener) {
+      const d = shared.ended.event(() => listener(undefined));
+      subs.push(d);
+      return d;
     },
+    write: (text) => shared.write(text),
     // A serial line carries no window size: the terminal fits itself, the guest learns it with `stty` if it cares.
     resize: () => undefined,
     dispose() {
       if (disposed) return;
       disposed = true;
-      sock?.destroy();
-      data.dispose();
-      exit.dispose();
+      for (const s of subs) s.dispose();
+      shared.unref();
     },
   };
 }

@@ -6,6 +6,7 @@ import type { ExitInfo } from '../../../../shared/model.js';
 import { driverError, isNodeError } from '../../base/errors.js';
 import { readJson, writeJsonAtomic } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
+import { isSameProcess } from '../../base/procfs.js';
 
 /** A disk of a VM. Owned disks live in the VM's directory (by file name); others are used in place. */
 export interface VmDisk {
@@ -57,6 +58,8 @@ export interface VmRunState {
   lastStatus?: string;
   /** Written before QEMU is spawned: a NovaCron killed right after the spawn can be found out by its pidfile. */
   spawning?: { runDir: string; instance: number; accel: 'kvm' | 'tcg'; at: string };
+  /** Written before a local migration spawns its destination: a NovaCron killed mid-migration leaves it to be reconciled. */
+  migrating?: { runDir: string; instance: number; at: string };
 }
 
 /** How a QEMU ended, written by the NovaCron process that spawned it when it saw the end. */
@@ -211,6 +214,12 @@ export class VmStore {
           if (age > olderThanMs) await rm(path, { recursive: true, force: true });
         }),
     );
+  }
+
+  /** Whether a live process holds the VM's lock (an operation is in progress somewhere). */
+  async busy(id: string): Promise<boolean> {
+    const owner = await readJson<{ pid: number; startTicks: number }>(join(this.lockPath(id), 'owner.json')).catch(() => undefined);
+    return owner !== undefined && (await isSameProcess(owner.pid, owner.startTicks));
   }
 
   async withLock<T>(id: string, op: string, what: string, fn: () => Promise<T>): Promise<T> {
