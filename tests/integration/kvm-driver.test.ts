@@ -10,6 +10,9 @@ import { describeWith } from '../helpers/engines.js';
 import { BOOT_BANNER, bootSectorImage, bootSectorWhy } from '../helpers/guests.js';
 import { openTerminal } from '../helpers/terminal.js';
 import { qemuWhy, qemuPids } from '../helpers/qemu.js';
+import { VmStore } from '../../electron/core/drivers/kvm/store.js';
+import { spawnQemu } from '../../electron/core/drivers/kvm/runtime.js';
+import { withQmp } from '../../electron/core/drivers/kvm/qmp.js';
 
 const why = qemuWhy() ?? bootSectorWhy();
 
@@ -167,6 +170,30 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     expect(events.some((e) => e.type === 'notice' && e.level === 'error' && e.message.includes("VM 'bs-crash' crashed"))).toBe(true);
     // Its definition stays: it starts again.
     expect((await client.call('workloads.start', { id: w.id })).state).toBe('running');
+    await client.call('workloads.stop', { id: w.id, force: true });
+  });
+
+  it('finishes the hand-over of a local migration whose NovaCron died after QEMU completed it', async () => {
+    // White-box: do what `migrate --to local` does up to the moment it would record the new QEMU, then "die".
+    const w = await make('bs-handover');
+    await client.call('workloads.start', { id: w.id });
+    const local = w.id.slice(4);
+    const store = new VmStore(join(home, 'vms'), join(home, 'run', 'kvm'));
+    const def = (await store.definition(local))!;
+    const run = await store.runState(local);
+    const instance = run.instance! + 1;
+    await store.patchRunState(local, { migrating: { runDir: store.runDir(local, instance), instance, at: new Date().toISOString() } });
+    const dest = await spawnQemu(store, def, { binary: 'qemu-system-x86_64', accel: 'tcg', instance, incoming: 'unix:migrate.sock', skipForwards: true, signal: new AbortController().signal });
+    await withQmp(join(run.runDir!, 'qmp.sock'), async (q) => {
+      await q.execute('migrate', { uri: `unix:../${instance}/migrate.sock` });
+      await until('the migration to complete', () => q.execute<{ status: string }>('query-migrate'), (m) => m.status === 'completed');
+    });
+    // The next look at the VM adopts the destination and ends the source.
+    const d = await client.call('workloads.inspect', { id: w.id });
+    expect(d.info.state).toBe('running');
+    expect(d.runtime.pid).toBe(dest.pid);
+    await until('the source to be gone', () => qemuPids(w.id), (p) => p.length === 1 && p[0] === dest.pid);
+    expect((await store.runState(local)).migrating).toBeUndefined();
     await client.call('workloads.stop', { id: w.id, force: true });
   });
 
