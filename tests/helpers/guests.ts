@@ -166,7 +166,7 @@ echo "${LINUX_BANNER}" > /dev/ttyS0
 exec setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
 `;
 
-const LINUX_APPLETS = ['sh', 'mount', 'echo', 'cat', 'ls', 'sleep', 'setsid', 'insmod', 'poweroff', 'stty', 'mkdir', 'grep', 'uname', 'free', 'ps', 'acpid', 'printf', 'chmod', 'rm', 'true'];
+const LINUX_APPLETS = ['sh', 'mount', 'echo', 'cat', 'ls', 'sleep', 'setsid', 'insmod', 'poweroff', 'stty', 'mkdir', 'grep', 'uname', 'free', 'ps', 'acpid', 'printf', 'chmod', 'rm', 'true', 'dd'];
 
 function kernelPath(): string | undefined {
   const k = existsSync('/boot') ? readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).sort().pop() : undefined;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
@@ -125,6 +125,34 @@ describeWith('QEMU', why, 'kvm driver, a Linux guest (TCG)', () => {
     await expect(client.call('workloads.migrate', { id, to: `tcp:127.0.0.1:${port}` })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('keeps running here') });
     expect((await client.call('workloads.inspect', { id })).info.state).toBe('running');
     expect(await term.run('echo still-here')).toBe('still-here');
+  });
+
+  it('cancels a live migration on request, and the VM runs on where it was', async () => {
+    // RAM that does not compress (random bytes) to a peer that never reads: the stream stalls until cancelled.
+    await client.call('workloads.scale', { id, memoryMB: 128 }); // the balloon gives the guest its memory back
+    await until('the balloon to inflate the guest', () => client.call('workloads.stats', { id }), (x) => x.memoryLimitBytes === 128 * MiB, 20_000);
+    expect(await term.run('dd if=/dev/urandom of=/tmp/ballast bs=1M count=20 2>/dev/null; echo filled', 60_000)).toBe('filled');
+    const peers: Socket[] = [];
+    const sink = createServer((s) => {
+      s.pause();
+      peers.push(s);
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+    const port = (sink.address() as { port: number }).port;
+    try {
+      const op = `cancel-${Date.now()}`;
+      const migrating = client.call('workloads.migrate', { id, to: `tcp:127.0.0.1:${port}` }, { op });
+      await until('RAM to be on its way', () => events.some((e) => e.type === 'progress' && e.progress.op === op && e.progress.done > 0), Boolean, 20_000);
+      expect(await client.call('operations.cancel', { op })).toEqual({ cancelled: true });
+      await expect(migrating).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringContaining('keeps running here') });
+      const d = await client.call('workloads.inspect', { id });
+      expect(d.info.state).toBe('running');
+      expect(d.runtime.qemu_status).toBe('running');
+      expect(await term.run('rm /tmp/ballast; echo fine')).toBe('fine');
+    } finally {
+      for (const p of peers) p.destroy();
+      sink.close();
+    }
   });
 
   it('migrates to a QEMU another NovaCron prepared on tcp:HOST:PORT, then powers off through ACPI', async () => {

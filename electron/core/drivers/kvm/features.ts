@@ -94,6 +94,9 @@ export async function migrate(kvm: Kvm, local: string, to: string, ctx: OpContex
     if (to !== 'local') {
       await runMigration(src, to, `migration of ${what(def)} to ${to}`, ctx);
       await kvm.store.patchRunState(def.id, { stopping: true, stopReason: `migrated to ${to}`, stoppedAt: new Date().toISOString() });
+      // Through the connection we hold: the monitor serves one client, a second one would wait for this one.
+      await src.execute('quit').catch(() => undefined);
+      src.close();
       await terminate(run);
       if (run.runDir) await rm(run.runDir, { recursive: true, force: true });
       return kvm.infoOf(def);

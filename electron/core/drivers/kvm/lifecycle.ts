@@ -70,6 +70,8 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
     const { accel, why } = await kvm.accelFor(def);
     if (accel === 'kvm' && (await kvm.host()).kvmProblem) throw driverError(D, 'UNAVAILABLE', `${what(def)}: accel kvm: ${(await kvm.host()).kvmProblem}`);
     const prev = await kvm.store.runState(def.id);
+    // A QEMU whose guest powered off may still be quitting: it must let go of the disks first.
+    if (prev.pid !== undefined && prev.startTicks !== undefined) await terminate(prev);
     const instance = (prev.instance ?? 0) + 1;
     const runDir = kvm.store.runDir(def.id, instance);
     await kvm.store.writeRunState(def.id, { instance: prev.instance ?? 0, spawning: { runDir, instance, accel, at: new Date().toISOString() } });
