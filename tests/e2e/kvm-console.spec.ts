@@ -62,6 +62,7 @@ test('a VM from the create form, its VNC console in the browser showing the gues
   const id = (await badge.getAttribute('data-testid'))!.replace('detail-state-', '');
   expect(id).toMatch(/^kvm:[0-9a-f]{12}$/);
   await expect(page.getByTestId('runtime-accel')).toHaveText('tcg');
+  await expect(page.getByTestId(`detail-runtime-${id}`)).toHaveText('tcg');
 
   // The console: noVNC through the core's proxy, compared pixel by pixel with QEMU's own screendump.
   await expect(page.getByTestId('console-status')).toHaveText('connected', { timeout: 20_000 });

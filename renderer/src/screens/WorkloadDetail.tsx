@@ -36,6 +36,11 @@ export function WorkloadDetail({ id }: { id: string }) {
         <div>
           <h1>
             {w.name} <StateBadge state={w.state} testId={`detail-state-${id}`} />
+            {w.runtime && (
+              <span className="badge muted" title="Accelerator or sandbox runtime" data-testid={`detail-runtime-${id}`}>
+                {w.runtime}
+              </span>
+            )}
           </h1>
           <div className="muted mono">{w.id}</div>
         </div>
