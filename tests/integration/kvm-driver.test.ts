@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
@@ -149,6 +150,48 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     await expect(client.call('workloads.inspect', { id: w.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('picks kvm for auto where /dev/kvm works (and the config allows it), and the boot sector runs under it', async () => {
+    const usable = (() => {
+      try {
+        accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    const w = await make('bs-auto', { accel: 'auto' });
+    expect(w.runtime).toBe(usable ? 'kvm' : 'tcg');
+    expect(String((await client.call('workloads.inspect', { id: w.id })).runtime.accel)).toMatch(usable ? /^kvm at next start \(auto: \/dev\/kvm is usable\)$/ : /^tcg at next start \(auto: /);
+    if (usable) {
+      expect((await client.call('workloads.start', { id: w.id })).runtime).toBe('kvm');
+      setPriority(await pidOf(w.id), 15); // seconds of BIOS at full tilt: the other suites on these two cores go first
+      const term = await openTerminal(client, w.id);
+      await term.expect(new RegExp(BOOT_BANNER), 30_000); // BIOS code is slow on this nested KVM, but it runs
+      term.close();
+      await client.call('workloads.stop', { id: w.id, force: true });
+    }
+    await client.call('config.set', { values: { 'kvm.enable_kvm': false } });
+    try {
+      const d = await client.call('workloads.inspect', { id: w.id });
+      expect(d.info.runtime).toBe('tcg');
+      expect(d.runtime.accel).toBe('tcg at next start (auto: kvm.enable_kvm is false)');
+    } finally {
+      await client.call('config.set', { values: { 'kvm.enable_kvm': null } });
+    }
+  }, 60_000);
+
+  it('attaches an ISO as a CD that is tried first, falling back to the disk', async () => {
+    const w = await make('bs-cd', { iso: image });
+    await client.call('workloads.start', { id: w.id });
+    const term = await openTerminal(client, w.id);
+    await term.expect(new RegExp(BOOT_BANNER), 15_000);
+    term.close();
+    const qmp = String((await client.call('workloads.inspect', { id: w.id })).runtime.qmp_socket);
+    const blocks = await withQmp(qmp, (q) => q.execute<{ qdev: string; inserted?: { file: string; ro: boolean } }[]>('query-block'));
+    expect(blocks.find((b) => b.qdev === 'cd0dev')?.inserted).toMatchObject({ file: image, ro: true });
+    await client.call('workloads.stop', { id: w.id, force: true });
+  });
+
   it('reports a QEMU killed with -9 as crashed within a second, keeping the VM', async () => {
     const w = await make('bs-crash');
     await client.call('workloads.start', { id: w.id });
@@ -182,11 +225,15 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     const def = (await store.definition(local))!;
     const run = await store.runState(local);
     const instance = run.instance! + 1;
-    await store.patchRunState(local, { migrating: { runDir: store.runDir(local, instance), instance, at: new Date().toISOString() } });
-    const dest = await spawnQemu(store, def, { binary: 'qemu-system-x86_64', accel: 'tcg', instance, incoming: 'unix:migrate.sock', skipForwards: true, signal: new AbortController().signal });
-    await withQmp(join(run.runDir!, 'qmp.sock'), async (q) => {
-      await q.execute('migrate', { uri: `unix:../${instance}/migrate.sock` });
-      await until('the migration to complete', () => q.execute<{ status: string }>('query-migrate'), (m) => m.status === 'completed');
+    // Under the VM's lock, as the real migration holds it: watchers leave a migration in progress alone.
+    const dest = await store.withLock(local, 'migrate by test', 'VM', async () => {
+      await store.patchRunState(local, { migrating: { runDir: store.runDir(local, instance), instance, at: new Date().toISOString() } });
+      const spawned = await spawnQemu(store, def, { binary: 'qemu-system-x86_64', accel: 'tcg', instance, incoming: 'unix:migrate.sock', skipForwards: true, signal: new AbortController().signal });
+      await withQmp(join(run.runDir!, 'qmp.sock'), async (q) => {
+        await q.execute('migrate', { uri: `unix:../${instance}/migrate.sock` });
+        await until('the migration to complete', () => q.execute<{ status: string }>('query-migrate'), (m) => m.status === 'completed');
+      });
+      return spawned;
     });
     // The next look at the VM adopts the destination and ends the source.
     const d = await client.call('workloads.inspect', { id: w.id });

@@ -40,7 +40,8 @@ export function qemuArgs(def: VmDefinition, opts: LaunchOptions): string[] {
   // process= names the QEMU process nc-<id> (15 chars, the kernel's comm limit): ps shows which VM it is.
   push('-name', `guest=${def.name},process=nc-${def.id}`);
   push('-machine', `${def.machine},accel=${opts.accel}`);
-  if (opts.accel === 'kvm') push('-cpu', 'host');
+  // QEMU's default CPU model, not -cpu host: host passes MSRs a nested KVM refuses (QEMU aborts), and a
+  // named model keeps the VM migratable between hosts.
   push('-smp', String(def.cpus), '-m', String(def.memoryMB));
   push('-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'std');
   // A powered-off guest leaves QEMU alive in "shutdown": whoever sees it records a clean stop and quits it.

@@ -44,7 +44,8 @@ export class Kvm {
     const s = seen ?? (await observe(this.store, def));
     const r = run ?? (await this.store.runState(def.id));
     const alive = s.state === 'running' || s.state === 'paused';
-    const accel = alive || r.accel ? r.accel : (await this.accelFor(def)).accel;
+    // A live VM shows what it runs with; a stopped one what its next start would use.
+    const accel = alive ? r.accel : (await this.accelFor(def)).accel;
     return {
       id: workloadId(D, def.id),
       driver: D,
