@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * Test guests for the VM drivers (kvm, libvirt, the UI), built from Debian packages in the
@@ -150,7 +150,14 @@ const MODULES = [
   'drivers/virtio/virtio_balloon.ko',
   'drivers/input/evdev.ko',
   'drivers/acpi/button.ko',
+  'drivers/char/virtio_console.ko',
+  'net/core/failover.ko',
+  'drivers/net/net_failover.ko',
+  'drivers/net/virtio_net.ko',
 ];
+
+/** Debian's QEMU guest agent (qemu-guest-agent), run in the guest when the host has it: it reports the NIC's byte counters. */
+const QEMU_GA = '/usr/sbin/qemu-ga';
 
 const INIT = `#!/bin/sh
 mount -t proc proc /proc
@@ -161,16 +168,41 @@ mkdir -p /etc/acpi/PWRF
 printf '#!/bin/sh\\necho ${LINUX_POWEROFF} > /dev/ttyS0\\npoweroff -f\\n' > /etc/acpi/PWRF/00000080
 chmod +x /etc/acpi/PWRF/00000080
 acpid -c /etc/acpi -l /tmp/acpid.log -p /tmp/acpid.pid
+ip link set lo up
+ip addr add 10.0.2.15/24 dev eth0 2>/dev/null
+ip link set eth0 up 2>/dev/null
+mkdir -p /var/run
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat $p/name 2>/dev/null)" = org.qemu.guest_agent.0 ] && [ -x /usr/sbin/qemu-ga ] && /usr/sbin/qemu-ga -d -m virtio-serial -p /dev/$(basename $p) -t /var/run
+done
 echo "${LINUX_BANNER}" > /dev/tty1
 echo "${LINUX_BANNER}" > /dev/ttyS0
 exec setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
 `;
 
-const LINUX_APPLETS = ['sh', 'mount', 'echo', 'cat', 'ls', 'sleep', 'setsid', 'insmod', 'poweroff', 'stty', 'mkdir', 'grep', 'uname', 'free', 'ps', 'acpid', 'printf', 'chmod', 'rm', 'true', 'dd'];
+const LINUX_APPLETS = ['sh', 'mount', 'echo', 'cat', 'ls', 'sleep', 'setsid', 'insmod', 'poweroff', 'stty', 'mkdir', 'grep', 'uname', 'free', 'ps', 'acpid', 'printf', 'chmod', 'rm', 'true', 'dd', 'ip', 'ping', 'basename', '['];
 
 function kernelPath(): string | undefined {
   const k = existsSync('/boot') ? readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).sort().pop() : undefined;
   return k ? join('/boot', k) : undefined;
+}
+
+/** A dynamically linked program and the shared libraries ldd names, at the same paths under root. */
+function copyWithLibraries(program: string, root: string): void {
+  const files = [program];
+  for (const line of execFileSync('ldd', [program]).toString().split('\n')) {
+    const m = /(\/\S+) \(0x/.exec(line);
+    if (m) files.push(m[1]!);
+  }
+  for (const f of files) {
+    mkdirSync(join(root, dirname(f)), { recursive: true });
+    copyFileSync(f, join(root, f));
+  }
+}
+
+/** Whether the tiny Linux runs the QEMU guest agent (Debian's qemu-guest-agent installed on the host), or why not. */
+export function guestAgentWhy(): string | undefined {
+  return existsSync(QEMU_GA) ? undefined : `qemu-guest-agent is not installed (${QEMU_GA} missing)`;
 }
 
 export function tinyLinuxWhy(): string | undefined {
@@ -188,7 +220,8 @@ export function tinyLinuxWhy(): string | undefined {
 export function tinyLinux(): { kernel: string; initrd: string; append: string } {
   const kernel = kernelPath()!;
   const version = kernel.slice('/boot/vmlinuz-'.length);
-  const dir = cached(`tinylinux-${hash(INIT + version + LINUX_APPLETS.join())}`, (tmp) => {
+  const agent = existsSync(QEMU_GA);
+  const dir = cached(`tinylinux-${hash(INIT + version + LINUX_APPLETS.join() + MODULES.join() + String(agent))}`, (tmp) => {
     const root = join(tmp, 'root');
     for (const d of ['bin', 'dev', 'proc', 'sys', 'tmp', 'root', 'etc', 'lib/modules']) mkdirSync(join(root, d), { recursive: true });
     copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
@@ -197,6 +230,7 @@ export function tinyLinux(): { kernel: string; initrd: string; append: string } 
       const src = join('/lib/modules', version, 'kernel', m);
       if (existsSync(src)) copyFileSync(src, join(root, 'lib', 'modules', m.split('/').pop()!));
     }
+    if (agent) copyWithLibraries(QEMU_GA, root);
     writeFileSync(join(root, 'init'), INIT);
     chmodSync(join(root, 'init'), 0o755);
     const files = execFileSync('find', ['.'], { cwd: root }).toString();

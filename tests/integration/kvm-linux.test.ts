@@ -7,7 +7,7 @@ import type { NovaClient } from '../../shared/contract/client.js';
 import type { CoreEvent } from '../../shared/model.js';
 import { openTestCore, until } from '../helpers/core.js';
 import { describeWith } from '../helpers/engines.js';
-import { LINUX_BANNER, LINUX_POWEROFF, tinyLinux, tinyLinuxWhy } from '../helpers/guests.js';
+import { guestAgentWhy, LINUX_BANNER, LINUX_POWEROFF, tinyLinux, tinyLinuxWhy } from '../helpers/guests.js';
 import { qemuPids, qemuWhy } from '../helpers/qemu.js';
 import { openTerminal, type TestTerminal } from '../helpers/terminal.js';
 
@@ -74,6 +74,16 @@ describeWith('QEMU', why, 'kvm driver, a Linux guest (TCG)', () => {
 
   it('answers on its serial shell', async () => {
     expect(await term.run('uname -s')).toBe('Linux');
+  });
+
+  it('counts network bytes through the guest agent', async () => {
+    const noAgent = guestAgentWhy();
+    if (noAgent && process.env.CI === 'true') throw new Error(`needed under CI: ${noAgent}`);
+    if (noAgent) return console.warn(`SKIPPED network bytes: ${noAgent}`);
+    // Any packet counts: the ARP and ICMP of one ping to the user-mode network's gateway.
+    await term.run('ping -c 1 -W 2 10.0.2.2 >/dev/null 2>&1; true');
+    const s = await until('network counters', () => client.call('workloads.stats', { id }), (x) => (x.netTxBytes ?? 0) > 0 && (x.netRxBytes ?? 0) > 0, 40_000);
+    expect(s.source).toContain('guest agent');
   });
 
   it('takes a snapshot with RAM and reverting brings the guest state back', async () => {

@@ -10,6 +10,8 @@ export const RUN_FILES = {
   serial: 'serial.sock',
   pidfile: 'qemu.pid',
   migration: 'migrate.sock',
+  /** The guest agent's channel (virtio-serial), for what only the guest knows: network byte counters. */
+  agent: 'qga.sock',
 } as const;
 
 export interface LaunchOptions {
@@ -53,6 +55,9 @@ export function qemuArgs(def: VmDefinition, opts: LaunchOptions): string[] {
   push('-chardev', `socket,id=qmp1,path=${RUN_FILES.qmpQuery},server=on,wait=off`, '-mon', 'chardev=qmp1,mode=control');
   push('-pidfile', RUN_FILES.pidfile);
   push('-device', JSON.stringify({ driver: 'virtio-balloon-pci', id: 'balloon0' }));
+  push('-chardev', `socket,id=qga0,path=${RUN_FILES.agent},server=on,wait=off`);
+  push('-device', JSON.stringify({ driver: 'virtio-serial-pci', id: 'vser0' }));
+  push('-device', JSON.stringify({ driver: 'virtserialport', chardev: 'qga0', name: 'org.qemu.guest_agent.0', id: 'qga0port' }));
 
   const bootFromCd = def.iso !== undefined && def.kernel === undefined;
   def.disks.forEach((d, i) => {

@@ -8,6 +8,7 @@ import { CLK_TCK, isSameProcess, PAGE_SIZE, readStat } from '../../base/procfs.j
 import type { ConsoleEndpoint, OpContext, RawSample, TerminalSession } from '../driver.js';
 import { hostfwd, RUN_FILES } from './args.js';
 import { D, type Kvm } from './context.js';
+import { guestNetBytes } from './agent.js';
 import { runMigration } from './migrate.js';
 import { withQmp, type QmpClient } from './qmp.js';
 import { observe, qmpPath, spawnQemu, terminate, what } from './runtime.js';
@@ -197,13 +198,15 @@ export async function metrics(kvm: Kvm, local: string): Promise<RawSample> {
     const balloon = await c.execute<{ actual: number }>('query-balloon', undefined, 2_000).catch(() => undefined);
     return { blocks, balloon };
   }, { timeoutMs: 2_000 }).catch(() => undefined);
+  const net = await guestNetBytes(join(run.runDir!, RUN_FILES.agent));
   return {
     ts,
     cpuNs: ((st.utimeTicks + st.stimeTicks) * 1e9) / CLK_TCK,
     memoryBytes: st.rssPages * PAGE_SIZE,
     memoryLimitBytes: q?.balloon?.actual ?? def.memoryMB * MiB,
     ...(q ? { diskReadBytes: q.blocks.reduce((s, b) => s + b.stats.rd_bytes, 0), diskWriteBytes: q.blocks.reduce((s, b) => s + b.stats.wr_bytes, 0) } : {}),
-    source: q ? 'procfs + QMP (memory limit = balloon size)' : 'procfs (QMP busy)',
+    ...(net ? { netRxBytes: net.rx, netTxBytes: net.tx } : {}),
+    source: `${q ? 'procfs + QMP' : 'procfs (QMP busy)'}${net ? ' + guest agent' : ''} (memory limit = balloon size)`,
   };
 }
 

@@ -56,7 +56,7 @@ export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
           accelerator: auto,
           vm_base_path: store.base,
           scale: 'memory of a running VM through the virtio balloon, up to its boot size; vCPUs and growth take effect at the next start',
-          metrics: 'CPU and RSS of the QEMU process, disk bytes (query-blockstats), guest memory (balloon); user-mode networking keeps no byte counters QEMU can report',
+          metrics: 'CPU and RSS of the QEMU process, disk bytes (query-blockstats), guest memory (balloon); network bytes from the QEMU guest agent where the guest runs one (QEMU keeps no counters for user-mode networking)',
           console: 'VNC on a unix socket, through the core proxy; serial console as a terminal',
         },
       };
