@@ -16,7 +16,7 @@ export function WorkloadDetail({ id }: { id: string }) {
   const [detail, setDetail] = useState<Detail | undefined>();
   const [error, setError] = useState<string | undefined>();
 
-  // Re-read runtime details whenever the state changes (a new pid after a start, say).
+  // Re-read runtime details whenever the state changes or the workload restarts (a new pid after a start or a migration).
   useEffect(() => {
     let live = true;
     client.call('workloads.inspect', { id }).then(
@@ -26,7 +26,7 @@ export function WorkloadDetail({ id }: { id: string }) {
     return () => {
       live = false;
     };
-  }, [id, w?.state]);
+  }, [id, w?.state, w?.startedAt]);
 
   if (!w) return <section className="screen"><p className="muted">This workload does not exist (any more).</p></section>;
   const running = w.state === 'running' || w.state === 'paused';
