@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +11,14 @@ import { tempHome } from '../helpers/home.js';
 import { qemuPids, qemuWhy } from '../helpers/qemu.js';
 
 const why = qemuWhy() ?? bootSectorWhy();
+
+/** SIGKILL a CLI process and wait for it; it may have finished on its own already. */
+async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+}
 // Every step is a fresh node process; on two shared cores under the parallel suites that adds up.
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -90,8 +98,7 @@ describeWith('QEMU', why, 'kvm through the novacron CLI, each command its own pr
   it('reconciles a local migration whose NovaCron was killed midway: one QEMU runs the VM', async () => {
     const child = spawn(process.execPath, [BIN, 'migrate', id, '--to', 'local'], { env: t.env, stdio: 'ignore' });
     await until('the destination QEMU', () => qemuPids(id).length, (n) => n >= 2, 15_000);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killHard(child);
     // Whichever side of the hand-over the kill landed on, the next process sorts it out.
     await until('one QEMU running the VM', async () => ({ state: (await state()).info.state, qemus: qemuPids(id).length }), (x) => x.state === 'running' && x.qemus === 1, 20_000);
     expect((await state()).runtime.pid).toBe(qemuPids(id)[0]);
@@ -105,8 +112,7 @@ describeWith('QEMU', why, 'kvm through the novacron CLI, each command its own pr
     const lock = join(t.home, 'vms', '.locks', id.slice(4));
     await until('the stop to hold the VM lock', () => existsSync(join(lock, 'owner.json')), Boolean, 10_000);
     await new Promise((r) => setTimeout(r, 300));
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killHard(child);
     expect(qemuPids(id)).toHaveLength(1);
     expect((await state()).info.state).toBe('running');
     // The dead process's lock is stale: the next operation takes it over.
@@ -116,11 +122,10 @@ describeWith('QEMU', why, 'kvm through the novacron CLI, each command its own pr
     expect(qemuPids(id)).toEqual([]);
   });
 
-  it('adopts the QEMU of a start whose NovaCron was killed right after spawning it', async () => {
+  it('leaves exactly one running QEMU when the NovaCron starting it is killed as QEMU comes up', async () => {
     const child = spawn(process.execPath, [BIN, 'start', id], { env: t.env, stdio: 'ignore' });
     await until('QEMU to appear', () => qemuPids(id).length, (n) => n > 0, 10_000);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killHard(child);
     const d = await until('the VM to read as running', () => state(), (x) => x.info.state === 'running', 10_000);
     expect(d.runtime.pid).toBe(qemuPids(id)[0]);
     const again = await cli(['start', id], t.env);

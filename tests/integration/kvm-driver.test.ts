@@ -244,6 +244,24 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     await client.call('workloads.stop', { id: w.id, force: true });
   });
 
+  it('adopts, by its pidfile, a QEMU whose NovaCron died before recording it', async () => {
+    // White-box: what start() does up to the moment it would write the new pid, then "die".
+    const w = await make('bs-orphan');
+    const local = w.id.slice(4);
+    const store = new VmStore(join(home, 'vms'), join(home, 'run', 'kvm'));
+    const def = (await store.definition(local))!;
+    const runDir = store.runDir(local, 1);
+    await store.writeRunState(local, { instance: 0, spawning: { runDir, instance: 1, accel: 'tcg', at: new Date().toISOString() } });
+    const q = await spawnQemu(store, def, { binary: 'qemu-system-x86_64', accel: 'tcg', instance: 1, signal: new AbortController().signal });
+    const d = await client.call('workloads.inspect', { id: w.id });
+    expect(d.info.state).toBe('running');
+    expect(d.runtime.pid).toBe(q.pid);
+    expect((await store.runState(local)).spawning).toBeUndefined();
+    await expect(client.call('workloads.start', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(qemuPids(w.id)).toEqual([q.pid]);
+    await client.call('workloads.stop', { id: w.id, force: true });
+  });
+
   it("fails a start QEMU refuses with QEMU's own words and the VM's name", async () => {
     const taken: Server = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
