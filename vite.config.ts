@@ -8,5 +8,6 @@ export default defineConfig({
   base: './',
   publicDir: '../assets',
   plugins: [react()],
-  build: { outDir: '../dist/renderer', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 2000 },
+  // es2022: noVNC uses top-level await.
+  build: { target: 'es2022', outDir: '../dist/renderer', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 2000 },
 });

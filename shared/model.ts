@@ -90,6 +90,15 @@ export type CoreEvent =
   | { type: 'progress'; progress: Progress }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string; workloadId?: string; at: string };
 
+/** `console.open`: where the page's VNC client connects, with a one-time ticket in the query. */
+export interface ConsoleTicket {
+  /** Relative to the headless server's origin: /console?ticket=… */
+  path: string;
+  /** Absolute ws:// URL of the desktop's loopback proxy, when the caller is not the headless page. */
+  url?: string;
+  expiresAt: string;
+}
+
 export interface TerminalEvent {
   type: 'ready' | 'data' | 'exit';
   /** Set on ready: the session id the input and resize methods take. */

@@ -10,6 +10,7 @@ import { Router } from './api/router.js';
 import { createStreams } from './api/streams.js';
 import { EventService } from './services/events.js';
 import { MetricsService } from './services/metrics.js';
+import { ConsoleProxy } from './services/console-proxy.js';
 import { TerminalRegistry } from './services/terminals.js';
 import { Observability, type Role } from './observability/index.js';
 
@@ -33,6 +34,7 @@ export class Core implements Disposable {
   readonly router: Router;
   /** Structured log, event log, secrets: see observability/. */
   readonly obs: Observability;
+  readonly consoles: ConsoleProxy;
 
   private constructor(
     readonly paths: Paths,
@@ -46,6 +48,7 @@ export class Core implements Disposable {
     this.events = new EventService(this.drivers);
     this.events.onDidObserve(({ driver, change }) => this.obs.recorder.onObserved(driver, change));
     this.metrics = new MetricsService(this.drivers);
+    this.consoles = new ConsoleProxy(this.drivers);
     this.router = new Router(
       createMethods(this),
       createStreams(this),
@@ -73,6 +76,7 @@ export class Core implements Disposable {
 
   dispose(): void {
     this.router.dispose();
+    this.consoles.dispose();
     this.terminals.dispose();
     this.metrics.dispose();
     this.events.dispose();

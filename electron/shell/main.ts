@@ -18,6 +18,8 @@ async function boot(): Promise<void> {
     const win = BrowserWindow.fromWebContents(sender);
     return win !== null && isOurPage(frameUrl ?? sender.getURL());
   });
+  // The VNC consoles' WebSocket proxy, on loopback: the page connects with a one-time ticket from console.open.
+  await core.consoles.startStandalone('127.0.0.1', 0);
   createMainWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createMainWindow();

@@ -7,6 +7,7 @@ import { href, useRoute, type Route } from './router.js';
 import { CreateContainer } from './screens/CreateContainer.js';
 import { CreateContainerd } from './screens/CreateContainerd.js';
 import { CreateProcess } from './screens/CreateProcess.js';
+import { CreateVm } from './screens/CreateVm.js';
 import { DriversScreen } from './screens/DriversScreen.js';
 import { EventsScreen } from './screens/EventsScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
@@ -23,6 +24,7 @@ const NAV: { route: Route; label: string; match: Route['screen'][] }[] = [
 /** Each driver's create spec has its own form; a driver without one says so. */
 function CreateForm({ driver }: { driver: string }) {
   if (driver === 'process') return <CreateProcess />;
+  if (driver === 'kvm') return <CreateVm />;
   if (driver === 'container') return <CreateContainer />;
   if (driver === 'containerd' || driver === 'kata-containers') return <CreateContainerd key={driver} driver={driver} />;
   return <p className="screen">No create form for {driver} yet.</p>;

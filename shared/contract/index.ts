@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { configPatchSchema } from '../config.js';
 import { createSpecSchema } from '../drivers/index.js';
 import type {
+  ConsoleTicket,
   CoreEvent,
   ImageInfo,
   LogLine,
@@ -119,6 +120,8 @@ export const methods = {
     z.object({ driver: driverIdSchema, ref: z.string().min(1, 'must not be empty').max(255) }).strict(),
     'Delete an image',
   ).returns<{ ref: string }>(),
+
+  'console.open': method(byId, 'A one-time ticket (30 s) for a WebSocket to the VNC console of a workload').returns<ConsoleTicket>(),
 
   'terminal.input': method(
     z.object({ session: z.string().min(1).max(128), data: z.string().max(1024 * 1024, 'is too long') }).strict(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { containerCreateSchema } from './container.js';
 import { containerdCreateSchema, kataCreateSchema } from './containerd.js';
+import { kvmCreateSchema } from './kvm.js';
 import { processCreateSchema } from './process.js';
 
 /**
@@ -15,7 +16,7 @@ export const createSpecSchema = z.discriminatedUnion(
   'driver',
   [
     processCreateSchema,
-    pending('kvm'),
+    kvmCreateSchema,
     containerCreateSchema,
     containerdCreateSchema,
     kataCreateSchema,

@@ -52,7 +52,7 @@ describe('the novacron CLI, as a separate process', () => {
       [['stop', 'process:000000000000', '--timeout', '-1'], 2, /^novacron: INVALID_ARGUMENT: --timeout: Option '--timeout' argument is ambiguous.\n$/],
       [['start', 'nothing-by-this-name'], 3, /^novacron: NOT_FOUND: no workload named 'nothing-by-this-name'/],
       [['start', 'process:000000000000'], 3, /^novacron: NOT_FOUND: process: no process workload '000000000000'/],
-      [['create', '--driver', 'kvm', '--name', 'vm', '--memory', '512'], 5, /^novacron: UNAVAILABLE: kvm: not built yet\n$/],
+      [['create', '--driver', 'libvirt', '--name', 'vm', '--memory', '512'], 5, /^novacron: UNAVAILABLE: libvirt: not built yet\n$/],
       [['snapshot', 'process:000000000000', '--name', 's1'], 4, /^novacron: NOT_SUPPORTED: process: snapshot: a process has no image/],
       [['frobnicate'], 2, /^novacron: INVALID_ARGUMENT: command: 'frobnicate' is not a novacron command/],
     ];

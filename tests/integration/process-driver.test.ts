@@ -198,7 +198,7 @@ describe('process driver, against real processes', () => {
   });
 
   it('answers UNAVAILABLE with the reason for drivers not built yet', async () => {
-    await expect(client.call('workloads.create', { driver: 'kvm', name: 'vm1' } as never)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'kvm: not built yet' });
+    await expect(client.call('workloads.create', { driver: 'libvirt', name: 'vm1' } as never)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'libvirt: not built yet' });
     const drivers = await client.call('drivers.list', {});
     expect(drivers.map((d) => d.id)).toEqual(['kvm', 'container', 'containerd', 'kata-containers', 'process', 'libvirt']);
     const proc = drivers.find((d) => d.id === 'process')!;

@@ -47,6 +47,7 @@ export const serve: Command = async (argv, ctx) => {
     host,
     port,
     staticDir,
+    wsRoutes: [ctx.core.consoles.wsRoute()],
     ...(token ? { token } : {}),
     ...(tls ? { tls } : {}),
     routes: obs.routes,

@@ -2,6 +2,7 @@ import type { DriverId } from '../../../shared/ids.js';
 import type { Options } from '../args.js';
 import { containerFlags } from './container.js';
 import { containerdFlags } from './containerd.js';
+import { kvmFlags } from './kvm.js';
 import { processFlags } from './process.js';
 
 /** How `novacron create --driver D` reads its driver's flags into a create spec. */
@@ -13,6 +14,7 @@ export interface CreateFlags {
 
 /** One entry per driver that can create; a driver that lands adds its own file and line. */
 export const CREATE_FLAGS: Partial<Record<DriverId, CreateFlags>> = {
+  kvm: kvmFlags,
   process: processFlags,
   container: containerFlags,
   containerd: containerdFlags,

@@ -160,6 +160,8 @@ export function createMethods(core: Core): MethodImpl {
       return { ref };
     },
 
+    'console.open': async ({ id }, ctx) => core.consoles.open(id, ctx.origin),
+
     'terminal.input': async ({ session, data }) => {
       core.terminals.get(session).write(data);
       return null;

@@ -13,7 +13,7 @@ export interface DriverEntry {
 }
 
 export const DRIVER_ENTRIES: readonly DriverEntry[] = [
-  { id: 'kvm', name: 'QEMU/KVM' },
+  { id: 'kvm', name: 'QEMU/KVM', load: async () => (await import('./kvm/index.js')).createKvmDriver },
   { id: 'container', name: 'Docker', load: async () => (await import('./container/index.js')).createContainerDriver },
   { id: 'containerd', name: 'containerd', load: async () => (await import('./containerd/index.js')).createContainerdDriver },
   { id: 'kata-containers', name: 'Kata Containers', load: async () => (await import('./containerd/index.js')).createKataDriver },

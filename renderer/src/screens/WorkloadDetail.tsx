@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { LogLine, MetricsSample, WorkloadDetail as Detail } from '../../../shared/model.js';
+import { ConsolePanel } from '../components/ConsolePanel.js';
 import { LifecycleButtons } from '../components/LifecycleButtons.js';
+import { TerminalPanel } from '../components/TerminalPanel.js';
 import { StateBadge } from '../components/StateBadge.js';
 import { useDrivers } from '../stores/drivers.js';
 import { useWorkload } from '../stores/workloads.js';
@@ -14,7 +16,7 @@ export function WorkloadDetail({ id }: { id: string }) {
   const [detail, setDetail] = useState<Detail | undefined>();
   const [error, setError] = useState<string | undefined>();
 
-  // Re-read runtime details whenever the state changes (a new pid after a start, say).
+  // Re-read runtime details whenever the state changes or the workload restarts (a new pid after a start or a migration).
   useEffect(() => {
     let live = true;
     client.call('workloads.inspect', { id }).then(
@@ -24,7 +26,7 @@ export function WorkloadDetail({ id }: { id: string }) {
     return () => {
       live = false;
     };
-  }, [id, w?.state]);
+  }, [id, w?.state, w?.startedAt]);
 
   if (!w) return <section className="screen"><p className="muted">This workload does not exist (any more).</p></section>;
   const running = w.state === 'running' || w.state === 'paused';
@@ -34,6 +36,11 @@ export function WorkloadDetail({ id }: { id: string }) {
         <div>
           <h1>
             {w.name} <StateBadge state={w.state} testId={`detail-state-${id}`} />
+            {w.runtime && (
+              <span className="badge muted" title="Accelerator or sandbox runtime" data-testid={`detail-runtime-${id}`}>
+                {w.runtime}
+              </span>
+            )}
           </h1>
           <div className="muted mono">
             {w.id}
@@ -80,6 +87,8 @@ export function WorkloadDetail({ id }: { id: string }) {
         </div>
       </div>
       {caps?.metrics.available && running && <LiveNumbers id={id} />}
+      {caps?.console.available && running && <ConsolePanel id={id} />}
+      {caps?.terminal.available && w.state === 'running' && <TerminalPanel id={id} />}
       {caps?.logs.available && <Logs id={id} />}
     </section>
   );

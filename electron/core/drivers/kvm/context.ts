@@ -1,0 +1,62 @@
+import type { Config } from '../../../../shared/config.js';
+import type { WorkloadInfo } from '../../../../shared/model.js';
+import { workloadId } from '../../../../shared/ids.js';
+import { driverError } from '../../base/errors.js';
+import { resolveAccel, type KvmHost } from './detect.js';
+import { observe, type Observed } from './runtime.js';
+import type { VmDefinition, VmRunState, VmStore } from './store.js';
+
+export const D = 'kvm';
+
+/** What every part of the kvm driver shares: the store, the config, the host facts. */
+export class Kvm {
+  constructor(
+    readonly store: VmStore,
+    readonly config: Config,
+    readonly host: () => Promise<KvmHost>,
+  ) {}
+
+  get qemu(): string {
+    return this.config['kvm.qemu_binary'];
+  }
+  get qemuImg(): string {
+    return this.config['kvm.qemu_img_binary'];
+  }
+
+  async load(local: string): Promise<VmDefinition> {
+    const def = await this.store.definition(local);
+    if (!def) throw driverError(D, 'NOT_FOUND', `no VM '${local}'`);
+    return def;
+  }
+
+  /** The accelerator a start would use now, and why. */
+  async accelFor(def: VmDefinition): Promise<{ accel: 'kvm' | 'tcg'; why: string }> {
+    return resolveAccel(def.accel, await this.host(), this.config['kvm.enable_kvm']);
+  }
+
+  summary(def: VmDefinition): string {
+    const disks = def.disks.length ? ` · ${def.disks.length} disk${def.disks.length > 1 ? 's' : ''}` : '';
+    const boot = def.kernel ? ' · kernel' : def.iso ? ' · ISO' : '';
+    return `${def.cpus} vCPU · ${def.memoryMB} MiB${disks}${boot}`;
+  }
+
+  async infoOf(def: VmDefinition, seen?: Observed, run?: VmRunState): Promise<WorkloadInfo> {
+    const s = seen ?? (await observe(this.store, def));
+    const r = run ?? (await this.store.runState(def.id));
+    const alive = s.state === 'running' || s.state === 'paused';
+    // A live VM shows what it runs with; a stopped one what its next start would use.
+    const accel = alive ? r.accel : (await this.accelFor(def)).accel;
+    return {
+      id: workloadId(D, def.id),
+      driver: D,
+      name: def.name,
+      state: s.state,
+      managed: true,
+      createdAt: def.createdAt,
+      ...(alive && r.startedAt ? { startedAt: r.startedAt } : {}),
+      ...(s.exit && !alive ? { exit: s.exit } : {}),
+      summary: this.summary(def),
+      ...(accel ? { runtime: accel } : {}),
+    };
+  }
+}

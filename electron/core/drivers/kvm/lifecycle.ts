@@ -1,0 +1,193 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freemem, totalmem, cpus as hostCpus } from 'node:os';
+import type { KvmCreateSpec } from '../../../../shared/drivers/kvm.js';
+import type { WorkloadInfo } from '../../../../shared/model.js';
+import { driverError, invalid } from '../../base/errors.js';
+import { isSameProcess } from '../../base/procfs.js';
+import type { OpContext, StopOptions } from '../driver.js';
+import { D, type Kvm } from './context.js';
+import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
+import { withQmp, type QmpClient } from './qmp.js';
+import { observe, qmpPath, spawnQemu, terminate, waitGone, what } from './runtime.js';
+import type { VmDefinition } from './store.js';
+
+const MiB = 1024 * 1024;
+
+/** Everything only the host can answer: files exist, sizes fit, the machine type is known. */
+async function checkCreate(kvm: Kvm, s: KvmCreateSpec, signal: AbortSignal) {
+  const total = Math.floor(totalmem() / MiB);
+  if (s.memoryMB > total) throw invalid('memoryMB', `${s.memoryMB} MiB is more than this host's ${total} MiB`, D);
+  const n = hostCpus().length;
+  if (s.cpus > n) throw invalid('cpus', `${s.cpus} vCPUs are more than this host's ${n} CPUs`, D);
+  const host = await kvm.host();
+  if (host.machines.size && !host.machines.has(s.machine)) {
+    throw invalid('machine', `'${s.machine}' is not a machine type of this QEMU (see qemu-system-x86_64 -machine help)`, D);
+  }
+  if (s.accel === 'kvm' && host.kvmProblem) throw invalid('accel', `kvm is not usable here: ${host.kvmProblem}`, D);
+  if (s.iso) await checkReadableFile('iso', s.iso);
+  if (s.kernel) await checkReadableFile('kernel', s.kernel);
+  if (s.initrd) await checkReadableFile('initrd', s.initrd);
+  await checkDiskSpace(s.disks, kvm.store.base);
+  return checkDiskSpecs(kvm.qemuImg, s.disks, signal);
+}
+
+export async function create(kvm: Kvm, s: KvmCreateSpec, ctx: OpContext): Promise<WorkloadInfo> {
+  await kvm.store.ensure();
+  const infos = await checkCreate(kvm, s, ctx.signal);
+  const def = await kvm.store.create(
+    {
+      name: s.name,
+      memoryMB: s.memoryMB,
+      cpus: s.cpus,
+      ...(s.iso ? { iso: s.iso } : {}),
+      ...(s.kernel ? { kernel: s.kernel } : {}),
+      ...(s.initrd ? { initrd: s.initrd } : {}),
+      ...(s.append !== undefined ? { append: s.append } : {}),
+      network: s.network,
+      portForwards: s.portForwards,
+      machine: s.machine,
+      accel: s.accel,
+    },
+    ctx.origin,
+    (dir) => makeDisks(kvm.qemuImg, s.disks, infos, dir, ctx),
+  );
+  if (s.incoming) return start(kvm, def.id, ctx, s.incoming);
+  return kvm.infoOf(def);
+}
+
+/** Start QEMU (or, with incoming, a QEMU waiting for a migration stream). Under the VM's lock: two racing starts never make two QEMUs. */
+export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: string): Promise<WorkloadInfo> {
+  const def = await kvm.load(local);
+  return kvm.store.withLock(def.id, `start by ${ctx.origin}`, what(def), async () => {
+    const seen = await observe(kvm.store, def);
+    if (seen.state === 'running' || seen.state === 'paused') throw driverError(D, 'CONFLICT', `${what(def)} is already ${seen.state} (pid ${seen.pid})`);
+    const free = Math.floor(freemem() / MiB);
+    if (def.memoryMB > free + 256) {
+      // Not refused outright (the kernel overcommits and reclaims caches), but an admin should know why it may fail.
+      ctx.progress({ label: `warning: ${def.memoryMB} MiB asked, ${free} MiB free`, done: 0, unit: 'steps' });
+    }
+    const { accel, why } = await kvm.accelFor(def);
+    if (accel === 'kvm' && (await kvm.host()).kvmProblem) throw driverError(D, 'UNAVAILABLE', `${what(def)}: accel kvm: ${(await kvm.host()).kvmProblem}`);
+    const prev = await kvm.store.runState(def.id);
+    // A QEMU whose guest powered off may still be quitting: it must let go of the disks first.
+    if (prev.pid !== undefined && prev.startTicks !== undefined) await terminate(prev);
+    const instance = (prev.instance ?? 0) + 1;
+    const runDir = kvm.store.runDir(def.id, instance);
+    await kvm.store.writeRunState(def.id, { instance: prev.instance ?? 0, spawning: { runDir, instance, accel, at: new Date().toISOString() } });
+    ctx.progress({ label: `starting QEMU (${accel}: ${why})`, done: 0, total: 1, unit: 'steps' });
+    let spawned;
+    try {
+      spawned = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel, instance, signal: ctx.signal, ...(incoming ? { incoming } : {}) });
+    } catch (e) {
+      await kvm.store.writeRunState(def.id, { instance });
+      throw e;
+    }
+    await kvm.store.writeRunState(def.id, {
+      pid: spawned.pid,
+      startTicks: spawned.startTicks,
+      startedAt: new Date().toISOString(),
+      instance,
+      runDir: spawned.runDir,
+      accel,
+      lastStatus: incoming ? 'inmigrate' : 'running',
+    });
+    if (prev.runDir && prev.runDir !== spawned.runDir) await rm(prev.runDir, { recursive: true, force: true });
+    ctx.progress({ label: 'QEMU is up', done: 1, total: 1, unit: 'steps' });
+    return kvm.infoOf(def);
+  });
+}
+
+/** Graceful: ACPI power button, then quit after timeoutSec. Force: quit at once (SIGKILL if QMP is stuck). */
+export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ctx: OpContext, reason?: string): Promise<void> {
+  const seen = await observe(kvm.store, def);
+  if (seen.state !== 'running' && seen.state !== 'paused') return;
+  const run = await kvm.store.patchRunState(def.id, {
+    stopping: true,
+    stoppedAt: new Date().toISOString(),
+    ...(reason ? { stopReason: reason } : {}),
+  });
+  const { pid, startTicks } = run as { pid: number; startTicks: number };
+  if (!opts.force) {
+    ctx.progress({ label: 'ACPI power button pressed', done: 0, total: opts.timeoutSec, unit: 'steps' });
+    const ended = await withQmp(qmpPath(run), async (q) => {
+      // A paused guest cannot hear the power button.
+      if (seen.state === 'paused') await q.execute('cont');
+      await q.execute('system_powerdown');
+      const deadline = Date.now() + opts.timeoutSec * 1000;
+      let tick = 0;
+      while (Date.now() < deadline && !ctx.signal.aborted) {
+        const status = (await q.execute<{ status: string }>('query-status')).status;
+        if (status === 'shutdown') return true;
+        await new Promise((r) => setTimeout(r, 100));
+        if (++tick % 10 === 0) ctx.progress({ label: 'waiting for the guest to power off', done: tick / 10, total: opts.timeoutSec, unit: 'steps' });
+      }
+      return false;
+    }).catch(() => false);
+    if (ended) await kvm.store.patchRunState(def.id, { stopReason: 'the guest powered off' });
+    else ctx.progress({ label: `the guest did not power off within ${opts.timeoutSec}s: quitting QEMU`, done: opts.timeoutSec, total: opts.timeoutSec, unit: 'steps' });
+  }
+  await terminate(run);
+  if (!(await waitGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `${what(def)}: QEMU pid ${pid} did not end`);
+  if (run.runDir) await rm(run.runDir, { recursive: true, force: true });
+}
+
+export async function stop(kvm: Kvm, local: string, opts: StopOptions, ctx: OpContext): Promise<WorkloadInfo> {
+  const def = await kvm.load(local);
+  return kvm.store.withLock(def.id, `stop by ${ctx.origin}`, what(def), async () => {
+    await stopNow(kvm, def, opts, ctx);
+    return kvm.infoOf(def);
+  });
+}
+
+/** A QMP command on a live VM, under its lock; CONFLICT when it is not in one of the states the command needs. */
+export async function onLive<T>(
+  kvm: Kvm,
+  local: string,
+  op: string,
+  ctx: OpContext,
+  states: ('running' | 'paused')[],
+  fn: (def: VmDefinition, q: QmpClient) => Promise<T>,
+): Promise<T> {
+  const def = await kvm.load(local);
+  return kvm.store.withLock(def.id, `${op} by ${ctx.origin}`, what(def), async () => {
+    const seen = await observe(kvm.store, def);
+    if (!states.includes(seen.state as 'running')) throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}, not ${states.join(' or ')}`);
+    const run = await kvm.store.runState(def.id);
+    return withQmp(qmpPath(run), (q) => fn(def, q), { timeoutMs: 10_000, signal: ctx.signal });
+  });
+}
+
+export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause: boolean): Promise<WorkloadInfo> {
+  return onLive(kvm, local, pause ? 'pause' : 'resume', ctx, [pause ? 'running' : 'paused'], async (def, q) => {
+    await q.execute(pause ? 'stop' : 'cont');
+    const status = (await q.execute<{ status: string }>('query-status')).status;
+    await kvm.store.patchRunState(def.id, { lastStatus: status });
+    return kvm.infoOf(def);
+  });
+}
+
+export async function reboot(kvm: Kvm, local: string, ctx: OpContext): Promise<WorkloadInfo> {
+  return onLive(kvm, local, 'reboot', ctx, ['running'], async (def, q) => {
+    await q.execute('system_reset');
+    return kvm.infoOf(def);
+  });
+}
+
+export async function remove(kvm: Kvm, local: string, opts: { force: boolean }, ctx: OpContext): Promise<void> {
+  const def = await kvm.load(local);
+  await kvm.store.withLock(def.id, `delete by ${ctx.origin}`, what(def), async () => {
+    const seen = await observe(kvm.store, def);
+    if (seen.state === 'running' || seen.state === 'paused') {
+      if (!opts.force) throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}: stop it first, or delete with force`);
+      await stopNow(kvm, def, { force: true, timeoutSec: 0 }, ctx);
+    }
+    const run = await kvm.store.runState(def.id);
+    if (run.pid !== undefined && run.startTicks !== undefined && (await isSameProcess(run.pid, run.startTicks))) {
+      throw driverError(D, 'INTERNAL', `${what(def)}: QEMU pid ${run.pid} is still alive; not deleting its disks under it`);
+    }
+    await kvm.store.remove(def);
+  });
+  // The lock lived inside the VM's store; the name and run dirs are gone with remove().
+  await rm(join(kvm.store.runBase, def.id), { recursive: true, force: true });
+}

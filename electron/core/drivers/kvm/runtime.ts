@@ -1,0 +1,248 @@
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
+import { driverError } from '../../base/errors.js';
+import { isSameProcess, readStat } from '../../base/procfs.js';
+import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
+import { withQmp } from './qmp.js';
+import type { VmDefinition, VmRunState, VmStore } from './store.js';
+
+const D = 'kvm';
+export const what = (def: Pick<VmDefinition, 'name'>) => `VM '${def.name}'`;
+export const qmpPath = (run: Pick<VmRunState, 'runDir'>, query = false) => join(run.runDir!, query ? RUN_FILES.qmpQuery : RUN_FILES.qmp);
+
+export interface Observed {
+  state: WorkloadState;
+  exit?: ExitInfo;
+  /** QEMU's own run status when it is alive: running, paused, inmigrate, postmigrate… */
+  status?: string;
+  pid?: number;
+}
+
+/** QEMU run statuses → our states. A guest that stopped on an error is still a live QEMU: paused, not crashed. */
+function stateOf(status: string): WorkloadState {
+  switch (status) {
+    case 'running':
+    case 'finish-migrate':
+      return 'running';
+    case 'shutdown':
+      return 'stopped';
+    default:
+      return 'paused'; // paused, suspended, inmigrate, postmigrate, prelaunch, io-error, internal-error, guest-panicked, save-vm, restore-vm, debug, watchdog
+  }
+}
+
+/** QEMU's run status through the query monitor; undefined when it does not answer in time. */
+export async function queryStatus(run: VmRunState, timeoutMs = 2_000): Promise<string | undefined> {
+  try {
+    return await withQmp(qmpPath(run, true), async (q) => (await q.execute<{ status: string }>('query-status', undefined, timeoutMs)).status, { timeoutMs });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The true state of a VM, reconciled from files any NovaCron process reads: the QEMU
+ * identity in state.json checked against /proc, QEMU's own status, and how it ended.
+ */
+export async function observe(store: VmStore, def: VmDefinition): Promise<Observed> {
+  let run = await store.runState(def.id);
+  if (run.pid === undefined && run.spawning) run = await adoptOrphan(store, def, run);
+  if (run.pid === undefined || run.startTicks === undefined) return { state: 'stopped' };
+  if (await isSameProcess(run.pid, run.startTicks)) {
+    if (run.migrating && !(await store.busy(def.id))) {
+      const now = await reconcileMigration(store, def, run);
+      if (now !== run) return observe(store, def);
+    }
+    const status = (await queryStatus(run)) ?? run.lastStatus ?? 'running';
+    if (status === 'shutdown') {
+      // The guest powered itself off; QEMU waits only because of -no-shutdown. A clean stop, whoever sees it first.
+      await store.patchRunState(def.id, { stopping: true, stopReason: 'the guest powered off', stoppedAt: new Date().toISOString() });
+      void withQmp(qmpPath(run), (q) => q.execute('quit'), { timeoutMs: 2_000 }).catch(() => undefined);
+      return { state: 'stopped', exit: { reason: 'the guest powered off', code: 0 }, status };
+    }
+    return { state: stateOf(status), status, pid: run.pid };
+  }
+  if (run.stopping) return { state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}) };
+  const rec = await store.exitRecord(def.id);
+  if (rec && rec.pid === run.pid && rec.startTicks === run.startTicks) {
+    const { pid: _p, startTicks: _s, ...exit } = rec;
+    return { state: 'crashed', exit };
+  }
+  return {
+    state: 'crashed',
+    exit: { reason: 'QEMU ended without a stop from NovaCron; its exit status is unknown (no NovaCron process was its parent when it ended)' },
+  };
+}
+
+/**
+ * A NovaCron killed between spawning QEMU and recording it leaves a live QEMU that only
+ * its pidfile knows of. Adopt it (when its command line says it is this VM), or forget the attempt.
+ */
+async function adoptOrphan(store: VmStore, def: VmDefinition, run: VmRunState): Promise<VmRunState> {
+  const s = run.spawning!;
+  const pid = Number((await readFile(join(s.runDir, RUN_FILES.pidfile), 'utf8').catch(() => '')).trim());
+  const st = pid > 0 ? await readStat(pid) : undefined;
+  const cmdline = st ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
+  if (st && st.state !== 'Z' && cmdline.includes(`process=nc-${def.id}`)) {
+    const { spawning: _s, ...rest } = run;
+    const adopted: VmRunState = { ...rest, pid, startTicks: st.startTicks, runDir: s.runDir, instance: s.instance, accel: s.accel, startedAt: s.at };
+    await store.writeRunState(def.id, adopted);
+    return adopted;
+  }
+  // Only forget a young attempt once it is clearly over: another process may be starting it right now.
+  if (Date.now() - Date.parse(s.at) > 60_000) {
+    const { spawning: _s, ...rest } = run;
+    await store.writeRunState(def.id, rest);
+    return rest;
+  }
+  return run;
+}
+
+/** The live QEMU of this VM whose pidfile is in runDir, if any. */
+async function qemuIn(def: VmDefinition, runDir: string): Promise<{ pid: number; startTicks: number } | undefined> {
+  const pid = Number((await readFile(join(runDir, RUN_FILES.pidfile), 'utf8').catch(() => '')).trim());
+  const st = pid > 0 ? await readStat(pid) : undefined;
+  if (!st || st.state === 'Z') return undefined;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.includes(`process=nc-${def.id}`) ? { pid, startTicks: st.startTicks } : undefined;
+}
+
+/**
+ * A local migration whose NovaCron died midway. QEMU finishes a started migration by
+ * itself: if the source handed over (postmigrate), the destination is the VM now and the
+ * source goes; otherwise the destination is dropped and the source stays.
+ */
+async function reconcileMigration(store: VmStore, def: VmDefinition, run: VmRunState): Promise<VmRunState> {
+  const m = run.migrating!;
+  const { migrating: _m, ...rest } = run;
+  const dest = await qemuIn(def, m.runDir);
+  const status = await queryStatus(run);
+  if (status === 'postmigrate' && dest) {
+    const destRun: VmRunState = { pid: dest.pid, startTicks: dest.startTicks, runDir: m.runDir, instance: m.instance, startedAt: m.at, ...(run.accel ? { accel: run.accel } : {}) };
+    await store.writeRunState(def.id, destRun);
+    await terminate(run).catch(() => undefined);
+    if (run.runDir) await rm(run.runDir, { recursive: true, force: true });
+    // The destination was started without the host port forwards the source held.
+    await withQmp(qmpPath(destRun), async (q) => {
+      for (const p of def.portForwards) await q.execute('human-monitor-command', { 'command-line': `hostfwd_add net0 ${hostfwd(p)}` }).catch(() => undefined);
+    }).catch(() => undefined);
+    return destRun;
+  }
+  if (status === 'postmigrate' || status === 'finish-migrate') return run; // handing over right now: look again later
+  if (dest) await terminate({ ...dest, runDir: m.runDir }).catch(() => undefined);
+  await rm(m.runDir, { recursive: true, force: true });
+  await store.writeRunState(def.id, rest);
+  return rest;
+}
+
+export interface Spawned {
+  pid: number;
+  startTicks: number;
+  runDir: string;
+  instance: number;
+}
+
+/**
+ * Start QEMU for a VM, detached (its own session, stdio to qemu.log) so it outlives this
+ * process; while this process lives it is QEMU's parent and records how it ends. Resolves
+ * once QMP answers; when QEMU refuses to start, rejects with QEMU's own stderr.
+ */
+export async function spawnQemu(
+  store: VmStore,
+  def: VmDefinition,
+  opts: { binary: string; accel: 'kvm' | 'tcg'; incoming?: string; skipForwards?: boolean; instance: number; signal: AbortSignal },
+): Promise<Spawned> {
+  const runDir = store.runDir(def.id, opts.instance);
+  await rm(runDir, { recursive: true, force: true });
+  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  const log = store.file(def.id, 'qemu.log');
+  const logStart = await stat(log).then((s) => s.size, () => 0);
+  const args = qemuArgs(def, { vmDir: store.dir(def.id), accel: opts.accel, ...(opts.incoming ? { incoming: opts.incoming } : {}), ...(opts.skipForwards ? { skipForwards: true } : {}) });
+  const child = execa(opts.binary, args, {
+    cwd: runDir,
+    detached: true,
+    cleanup: false,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    stdout: { file: log, append: true },
+    stderr: { file: log, append: true },
+  });
+  const refused = async (why: string) => {
+    const text = (await readFrom(log, logStart)).trim().split('\n').slice(-8).join(' / ');
+    return driverError(D, 'UNAVAILABLE', `${what(def)}: QEMU refused to start (${why})${text ? `: ${text}` : ''}`);
+  };
+  const pid = child.pid;
+  if (pid === undefined) {
+    const r = await child;
+    throw driverError(D, 'UNAVAILABLE', `${what(def)}: cannot run ${opts.binary}: ${r.message}`);
+  }
+  child.unref();
+  let ended: { code?: number; signal?: string } | undefined;
+  const st = await readStat(pid);
+  void child.then(async (r) => {
+    ended = { ...(r.exitCode !== undefined ? { code: r.exitCode } : {}), ...(r.signal ? { signal: r.signal } : {}) };
+    if (!st) return;
+    const reason = r.signal ? `QEMU was killed by ${r.signal}` : `QEMU exited with status ${r.exitCode}`;
+    await store
+      .writeExitRecord(def.id, { pid, startTicks: st.startTicks, ...ended, reason, at: new Date().toISOString() })
+      .catch(() => undefined);
+  });
+  if (!st) throw await refused('it ended at once');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (ended) throw await refused(ended.signal ? `killed by ${ended.signal}` : `exit status ${ended.code}`);
+    if (opts.signal.aborted) {
+      process.kill(pid, 'SIGKILL');
+      opts.signal.throwIfAborted();
+    }
+    const status = await queryStatus({ runDir }, 1_000);
+    if (status !== undefined) break;
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      throw await refused('QMP did not answer within 60 s');
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { pid, startTicks: st.startTicks, runDir, instance: opts.instance };
+}
+
+async function readFrom(path: string, offset: number): Promise<string> {
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (!fh) return '';
+  try {
+    const size = (await fh.stat()).size;
+    const len = Math.min(size - offset, 64 * 1024);
+    if (len <= 0) return '';
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    return buf.toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function waitGone(pid: number, startTicks: number, ms: number, signal?: AbortSignal): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (!(await isSameProcess(pid, startTicks))) return true;
+    if (Date.now() >= until || signal?.aborted) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** End a QEMU: quit through QMP, SIGKILL when QMP does not answer or it lingers. */
+export async function terminate(run: VmRunState): Promise<void> {
+  const { pid, startTicks } = run as { pid: number; startTicks: number };
+  if (!(await isSameProcess(pid, startTicks))) return;
+  await withQmp(qmpPath(run), (q) => q.execute('quit', undefined, 3_000), { timeoutMs: 3_000 }).catch(() => undefined);
+  if (await waitGone(pid, startTicks, 5_000)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  if (!(await waitGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `QEMU pid ${pid} survived SIGKILL for 5 s`);
+}

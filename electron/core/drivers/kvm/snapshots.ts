@@ -1,0 +1,101 @@
+import type { SnapshotInfo } from '../../../../shared/model.js';
+import { driverError, NovaError } from '../../base/errors.js';
+import type { OpContext } from '../driver.js';
+import { diskPath } from './args.js';
+import { imageInfo, qemuImg } from './disks.js';
+import { QmpError, type QmpClient } from './qmp.js';
+import type { VmDefinition, VmDisk } from './store.js';
+
+const D = 'kvm';
+
+/**
+ * Internal qcow2 snapshots. A running or paused VM gets a live snapshot with its RAM
+ * (QEMU's snapshot-save job, which pauses the guest for the copy and resumes it); a
+ * stopped VM gets a disk-only one from qemu-img. Every writable disk must be qcow2, or
+ * a snapshot would restore some disks and not others.
+ */
+export function snapshotDisks(def: VmDefinition): VmDisk[] {
+  const bad = def.disks.filter((d) => d.format !== 'qcow2');
+  if (def.disks.length === 0) throw driverError(D, 'NOT_SUPPORTED', `VM '${def.name}' has no disk: a snapshot needs a qcow2 disk to live in`);
+  if (bad.length) {
+    throw driverError(D, 'NOT_SUPPORTED', `VM '${def.name}': ${bad.map((d) => diskPath('', d) || d.node).join(', ')} ${bad.length > 1 ? 'are' : 'is'} not qcow2, so it cannot hold internal snapshots`);
+  }
+  return def.disks;
+}
+
+type RawSnap = { name: string; 'vm-state-size': number; 'date-sec': number; 'date-nsec'?: number };
+
+const toInfo = (s: RawSnap): SnapshotInfo => ({
+  name: s.name,
+  createdAt: new Date(s['date-sec'] * 1000 + Math.round((s['date-nsec'] ?? 0) / 1e6)).toISOString(),
+  sizeBytes: s['vm-state-size'],
+  kind: s['vm-state-size'] > 0 ? 'with RAM' : 'disk only',
+});
+
+/** Snapshots of the first disk (they are taken on all disks at once); through QMP when QEMU holds the image. */
+export async function listSnapshots(def: VmDefinition, vmDir: string, qemuImgBin: string, qmp: QmpClient | undefined, signal: AbortSignal): Promise<SnapshotInfo[]> {
+  if (def.disks.length === 0 || def.disks[0]!.format !== 'qcow2') return [];
+  const first = def.disks[0]!;
+  if (qmp) {
+    const nodes = await qmp.execute<{ 'node-name': string; image: { snapshots?: RawSnap[] } }[]>('query-named-block-nodes', { flat: true });
+    const node = nodes.find((n) => n['node-name'] === first.node);
+    return (node?.image.snapshots ?? []).map(toInfo);
+  }
+  const info = await imageInfo(qemuImgBin, diskPath(vmDir, first), signal, true);
+  return (info.snapshots ?? []).map(toInfo);
+}
+
+/** Run one snapshot job to its end, reporting QEMU's progress; QEMU's own error when it fails. */
+async function runJob(qmp: QmpClient, kind: 'snapshot-save' | 'snapshot-load' | 'snapshot-delete', tag: string, disks: VmDisk[], ctx: OpContext, label: string): Promise<void> {
+  const jobId = `nc-${kind}-${Date.now().toString(36)}`;
+  const args: Record<string, unknown> = { 'job-id': jobId, tag, devices: disks.map((d) => d.node) };
+  if (kind !== 'snapshot-delete') args.vmstate = disks[0]!.node;
+  await qmp.execute(kind, args);
+  for (;;) {
+    const jobs = await qmp.execute<{ id: string; status: string; 'current-progress': number; 'total-progress': number; error?: string }[]>('query-jobs');
+    const job = jobs.find((j) => j.id === jobId);
+    if (!job) throw driverError(D, 'INTERNAL', `${label}: the ${kind} job vanished`);
+    ctx.progress({ label, done: job['current-progress'], total: Math.max(job['total-progress'], 1), unit: 'steps' });
+    if (job.status === 'concluded' || job.status === 'null') {
+      await qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined);
+      if (job.error) throw driverError(D, 'INTERNAL', `${label}: ${job.error}`);
+      return;
+    }
+    // The job stops the guest for its copy; QEMU keeps going even if we stop watching, so abort is refused.
+    if (ctx.signal.aborted) throw new NovaError('CANCELLED', `${label}: no longer watched; QEMU finishes the job by itself`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function createLive(qmp: QmpClient, def: VmDefinition, name: string, ctx: OpContext): Promise<void> {
+  const disks = snapshotDisks(def);
+  await runJob(qmp, 'snapshot-save', name, disks, ctx, `snapshot '${name}' of VM '${def.name}' (with RAM)`);
+}
+
+export async function revertLive(qmp: QmpClient, def: VmDefinition, snap: SnapshotInfo, ctx: OpContext): Promise<void> {
+  const disks = snapshotDisks(def);
+  if (snap.kind === 'disk only') {
+    throw driverError(D, 'CONFLICT', `VM '${def.name}': snapshot '${snap.name}' has no RAM state; stop the VM to revert its disks`);
+  }
+  await runJob(qmp, 'snapshot-load', snap.name, disks, ctx, `revert VM '${def.name}' to '${snap.name}'`);
+}
+
+export async function deleteLive(qmp: QmpClient, def: VmDefinition, name: string, ctx: OpContext): Promise<void> {
+  try {
+    await runJob(qmp, 'snapshot-delete', name, snapshotDisks(def), ctx, `delete snapshot '${name}' of VM '${def.name}'`);
+  } catch (e) {
+    if (e instanceof QmpError) throw driverError(D, 'INTERNAL', e.message);
+    throw e;
+  }
+}
+
+/** qemu-img snapshot -c / -a / -d on every disk of a stopped VM. */
+export async function offline(op: '-c' | '-a' | '-d', qemuImgBin: string, def: VmDefinition, vmDir: string, name: string, ctx: OpContext): Promise<void> {
+  const disks = snapshotDisks(def);
+  const verb = op === '-c' ? 'snapshot' : op === '-a' ? 'revert' : 'delete snapshot';
+  for (const [i, d] of disks.entries()) {
+    ctx.progress({ label: `${verb} '${name}': disk ${i + 1}/${disks.length}`, done: i, total: disks.length, unit: 'steps' });
+    await qemuImg(qemuImgBin, ['snapshot', op, name, diskPath(vmDir, d)], `VM '${def.name}': ${verb} '${name}'`, ctx.signal);
+  }
+  ctx.progress({ label: `${verb} '${name}' done`, done: disks.length, total: disks.length, unit: 'steps' });
+}

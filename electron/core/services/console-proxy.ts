@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { parseWorkloadId } from '../../../shared/ids.js';
+import type { ConsoleTicket } from '../../../shared/model.js';
+import { NovaError } from '../base/errors.js';
+import type { Disposable } from '../base/lifecycle.js';
+import { connectUnix } from '../base/unix-socket.js';
+import type { ConsoleEndpoint, Origin } from '../drivers/driver.js';
+import type { DriverManager } from '../drivers/manager.js';
+import type { WsRoute } from '../transport/server.js';
+
+/** A ticket is good for one connection, within this long of being issued. */
+const TICKET_TTL_MS = 30_000;
+const PATH = '/console';
+/** Stop reading the VNC socket while the browser has this much unsent. */
+const HIGH_WATER = 4 * 1024 * 1024;
+
+interface Ticket {
+  workloadId: string;
+  expires: number;
+}
+
+/**
+ * The VNC consoles, to the page: a WebSocket per console session bridged to the VM's VNC
+ * socket (which only the core can reach). Each session needs a one-time ticket bound to
+ * one workload, issued by `console.open` through the contract. The headless server
+ * serves it as a route (its token is required there as for everything); the desktop app
+ * runs it on 127.0.0.1 with the ticket alone.
+ */
+export class ConsoleProxy implements Disposable {
+  private readonly tickets = new Map<string, Ticket>();
+  private readonly live = new Set<{ close(): void }>();
+  private standalone: { server: Server; base: string; wss: WebSocketServer } | undefined;
+
+  constructor(private readonly drivers: DriverManager) {}
+
+  /** Issue a ticket for a workload's console; fails at once if the workload has no screen now. */
+  async open(id: string, origin: Origin): Promise<ConsoleTicket> {
+    await this.endpoint(id, AbortSignal.timeout(10_000));
+    this.prune();
+    const ticket = randomBytes(24).toString('base64url');
+    const expires = Date.now() + TICKET_TTL_MS;
+    this.tickets.set(ticket, { workloadId: id, expires });
+    const path = `${PATH}?ticket=${ticket}`;
+    // The page of the headless server connects to its own origin; every other client to the standalone proxy.
+    const url = origin !== 'headless' && this.standalone ? `${this.standalone.base}${path}` : undefined;
+    return { path, ...(url ? { url } : {}), expiresAt: new Date(expires).toISOString() };
+  }
+
+  private async endpoint(id: string, signal: AbortSignal): Promise<ConsoleEndpoint> {
+    const ref = parseWorkloadId(id);
+    if (!ref) throw new NovaError('INVALID_ARGUMENT', `id: '${id}' is not a workload id`, { field: 'id' });
+    const driver = await this.drivers.require(ref.driver, 'console');
+    return driver.console!(ref.local, signal);
+  }
+
+  private prune(): void {
+    const now = Date.now();
+    for (const [t, v] of this.tickets) if (v.expires < now) this.tickets.delete(t);
+  }
+
+  /** Whether a request carries a ticket that is still good; does not use it up. */
+  private valid(url: URL): boolean {
+    const t = this.tickets.get(url.searchParams.get('ticket') ?? '');
+    return t !== undefined && t.expires >= Date.now();
+  }
+
+  private take(url: URL): Ticket | undefined {
+    const key = url.searchParams.get('ticket') ?? '';
+    const t = this.tickets.get(key);
+    this.tickets.delete(key);
+    return t && t.expires >= Date.now() ? t : undefined;
+  }
+
+  /** Bridge one WebSocket to the console its ticket names. */
+  private handle(ws: WebSocket, url: URL): void {
+    const ticket = this.take(url);
+    if (!ticket) {
+      ws.close(4401, 'console ticket missing, used or expired');
+      return;
+    }
+    void this.bridge(ws, ticket.workloadId);
+  }
+
+  private async bridge(ws: WebSocket, workloadId: string): Promise<void> {
+    let sock: Socket;
+    try {
+      const ep = await this.endpoint(workloadId, AbortSignal.timeout(10_000));
+      sock = ep.kind === 'unix' ? await connectUnix(ep.path, 5_000) : await connectTcp(ep.host, ep.port);
+    } catch (e) {
+      ws.close(1011, (e as Error).message.slice(0, 120));
+      return;
+    }
+    const session = {
+      close: () => {
+        sock.destroy();
+        ws.terminate();
+      },
+    };
+    this.live.add(session);
+    sock.on('data', (chunk: Buffer) => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(chunk, { binary: true });
+      if (ws.bufferedAmount > HIGH_WATER) {
+        sock.pause();
+        const resume = () => (ws.bufferedAmount < HIGH_WATER / 2 || ws.readyState !== ws.OPEN ? sock.resume() : setTimeout(resume, 20));
+        setTimeout(resume, 20);
+      }
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) sock.write(data);
+    });
+    const end = () => {
+      this.live.delete(session);
+      sock.destroy();
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000, 'console closed');
+    };
+    sock.on('close', end);
+    sock.on('error', () => undefined);
+    ws.on('close', end);
+    ws.on('error', () => undefined);
+  }
+
+  /** The route the headless server mounts: its token check runs first, then the ticket's. */
+  wsRoute(): WsRoute {
+    return {
+      path: PATH,
+      accept: (_req, url) => (this.valid(url) ? undefined : 'console ticket missing, used or expired'),
+      handle: (ws, _req, url) => this.handle(ws, url),
+    };
+  }
+
+  /** The desktop's proxy on 127.0.0.1 and a random port: only console upgrades, each with its ticket. */
+  async startStandalone(host = '127.0.0.1', port = 0): Promise<string> {
+    if (this.standalone) return this.standalone.base;
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found\n');
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', `http://${host}`);
+      if (url.pathname !== PATH || !this.valid(url)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => this.handle(ws, url));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const base = `ws://${host}:${(server.address() as AddressInfo).port}`;
+    this.standalone = { server, base, wss };
+    return base;
+  }
+
+  dispose(): void {
+    for (const s of this.live) s.close();
+    this.live.clear();
+    this.tickets.clear();
+    if (this.standalone) {
+      for (const c of this.standalone.wss.clients) c.terminate();
+      this.standalone.wss.close();
+      this.standalone.server.closeAllConnections();
+      this.standalone.server.close();
+      this.standalone = undefined;
+    }
+  }
+}
+
+function connectTcp(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}

@@ -1,0 +1,15 @@
+// noVNC ships no types: the part of RFB we use.
+declare module '@novnc/novnc' {
+  export default class RFB extends EventTarget {
+    constructor(target: HTMLElement, urlOrChannel: string | WebSocket, options?: { shared?: boolean; credentials?: { password?: string }; wsProtocols?: string[] });
+    scaleViewport: boolean;
+    resizeSession: boolean;
+    clipViewport: boolean;
+    viewOnly: boolean;
+    focusOnClick: boolean;
+    background: string;
+    disconnect(): void;
+    sendCtrlAltDel(): void;
+    focus(): void;
+  }
+}
