@@ -63,7 +63,7 @@ Usage: novacron COMMAND [flags]   (every command takes --json)
                                         the event log (operations, state changes, notices)
   diag [--out PATH] [--events N] [--log-lines N]
                                         write a diagnostics bundle (tar.gz) to attach to a bug report
-  serve [--host H] [--port P] [--metrics-listen HOST:PORT] [--metrics-token-file FILE]
+  serve [--host H] [--port P] [--metrics-listen HOST:PORT] [--metrics-token-file FILE] [--vnc-allow CIDR,…]
                                         the web UI (headless mode) and /metrics for Prometheus
 
 ID is a full id (process:3f9c…) or a workload's name.

@@ -13,6 +13,8 @@ import { MetricsService } from './services/metrics.js';
 import { ConsoleProxy } from './services/console-proxy.js';
 import { TerminalRegistry } from './services/terminals.js';
 import { Observability, type Role } from './observability/index.js';
+import { UploadService } from './control-room/uploads.js';
+import { VncConnectionsService } from './control-room/vnc-connections.js';
 
 export interface CoreOptions {
   env?: NodeJS.ProcessEnv;
@@ -35,6 +37,9 @@ export class Core implements Disposable {
   /** Structured log, event log, secrets: see observability/. */
   readonly obs: Observability;
   readonly consoles: ConsoleProxy;
+  /** Saved VNC connections (consoles to servers NovaCron does not run) and uploads for image imports. */
+  readonly vnc: VncConnectionsService;
+  readonly uploads: UploadService;
 
   private constructor(
     readonly paths: Paths,
@@ -49,6 +54,8 @@ export class Core implements Disposable {
     this.events.onDidObserve(({ driver, change }) => this.obs.recorder.onObserved(driver, change));
     this.metrics = new MetricsService(this.drivers);
     this.consoles = new ConsoleProxy(this.drivers);
+    this.vnc = new VncConnectionsService(paths.home, this.consoles);
+    this.uploads = new UploadService(paths.home);
     this.router = new Router(
       createMethods(this),
       createStreams(this),
@@ -77,6 +84,7 @@ export class Core implements Disposable {
   dispose(): void {
     this.router.dispose();
     this.consoles.dispose();
+    this.uploads.dispose();
     this.terminals.dispose();
     this.metrics.dispose();
     this.events.dispose();

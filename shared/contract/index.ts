@@ -3,6 +3,18 @@ import type { DriverInfo } from '../capabilities.js';
 import type { Config } from '../config.js';
 import { configPatchSchema } from '../config.js';
 import { createSpecSchema } from '../drivers/index.js';
+import {
+  connectionIdSchema,
+  metricsBatchInput,
+  uploadBeginInput,
+  uploadIdInput,
+  uploadWriteInput,
+  vncSaveInput,
+  type MetricsBatch,
+  type VncConnection,
+  type VncConnections,
+  type VncTicket,
+} from '../control-room.js';
 import type {
   ConsoleTicket,
   CoreEvent,
@@ -157,6 +169,16 @@ export const methods = {
     more: boolean;
   }>(),
   'diag.create': method(diagInput, 'Write a diagnostics bundle (tar.gz) and say where', { long: true }).returns<DiagnosticsResult>(),
+
+  // The control room (issue 6): consoles to VNC servers NovaCron does not run, and uploads for image imports.
+  'vnc.list': method(nothing, 'Saved VNC connections, and whether this process may open them').returns<VncConnections>(),
+  'vnc.save': method(vncSaveInput, 'Add or change a saved VNC connection').returns<VncConnection>(),
+  'vnc.delete': method(z.object({ id: connectionIdSchema }).strict(), 'Forget a saved VNC connection').returns<{ id: string }>(),
+  'vnc.open': method(z.object({ id: connectionIdSchema }).strict(), 'A one-time console ticket (30 s) to a saved VNC connection, through the core').returns<VncTicket>(),
+  'uploads.begin': method(uploadBeginInput, 'Start sending a file to the core (for an image import)').returns<{ upload: string }>(),
+  'uploads.write': method(uploadWriteInput, 'The next chunk of an upload, base64, at its offset').returns<{ received: number }>(),
+  'uploads.finish': method(uploadIdInput, 'Close a complete upload: its path on the core\'s host').returns<{ file: string }>(),
+  'uploads.discard': method(uploadIdInput, 'Delete an upload').returns<null>(),
 } satisfies Record<string, MethodDef>;
 
 export const streams = {
@@ -184,6 +206,10 @@ export const streams = {
       .strict(),
     'A TTY: output as events; type and resize with terminal.input / terminal.resize',
   ).emits<TerminalEvent>(),
+  metricsBatch: stream(
+    metricsBatchInput,
+    'Live numbers of many workloads (the inventory\'s visible rows): their recent history, then one batch a second',
+  ).emits<MetricsBatch>(),
   eventLog: stream(eventLogInput, 'The event log as every NovaCron process appends to it: the last `tail` records, then each new one').emits<EventRecord[]>(),
 } satisfies Record<string, StreamDef>;
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isLoopback, startServer } from '../../core/transport/server.js';
 import { prepareServeObservability } from '../../core/observability/serve.js';
 import { intFlag, parse } from '../args.js';
+import { VncPolicy } from '../../core/control-room/vnc-policy.js';
 import type { Command } from '../context.js';
 
 export const DEFAULT_PORT = 7420;
@@ -20,6 +21,7 @@ export const serve: Command = async (argv, ctx) => {
       'tls-key': { type: 'string' },
       'metrics-listen': { type: 'string' },
       'metrics-token-file': { type: 'string' },
+      'vnc-allow': { type: 'string' },
     },
     { min: 0, max: 0, names: '' },
   );
@@ -31,6 +33,9 @@ export const serve: Command = async (argv, ctx) => {
   if ((cert === undefined) !== (key === undefined)) {
     throw new NovaError('INVALID_ARGUMENT', `${cert ? '--tls-key' : '--tls-cert'}: give both --tls-cert and --tls-key`, { field: cert ? 'tls-key' : 'tls-cert' });
   }
+  // Saved VNC connections reach other machines through this server: only the networks the operator names.
+  const vncAllow = values['vnc-allow'] as string | undefined;
+  if (vncAllow !== undefined) ctx.core.vnc.allowHeadless(VncPolicy.parse(vncAllow));
   const staticDir = rendererDir();
   if (!existsSync(join(staticDir, 'index.html'))) {
     throw new NovaError('UNAVAILABLE', `the UI is not built (${staticDir} is missing): run \`npm run build\``);

@@ -7,6 +7,7 @@ import type { Driver } from '../drivers/driver.js';
 import type { MethodImpl } from './router.js';
 import type { Core } from '../core.js';
 import { observabilityMethods } from '../observability/methods.js';
+import { controlRoomMethods } from '../control-room/methods.js';
 
 /** Default seconds between a graceful stop and the forced one. */
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -183,5 +184,6 @@ export function createMethods(core: Core): MethodImpl {
     },
 
     ...observabilityMethods(core),
+    ...controlRoomMethods(core),
   };
 }

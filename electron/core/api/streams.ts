@@ -3,6 +3,7 @@ import { toErrorData } from '../base/errors.js';
 import { DisposableStore, toDisposable } from '../base/lifecycle.js';
 import type { Core } from '../core.js';
 import { observabilityStreams } from '../observability/methods.js';
+import { metricsBatchStream } from '../control-room/metrics-batch.js';
 import type { StreamImpl } from './router.js';
 
 const DEFAULT_TERMINAL = { cols: 80, rows: 24 };
@@ -91,5 +92,6 @@ export function createStreams(core: Core): StreamImpl {
     },
 
     ...observabilityStreams(core),
+    ...metricsBatchStream(core),
   };
 }

@@ -25,6 +25,8 @@ export const RECORDED_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'images.import',
   'images.delete',
   'config.set',
+  'vnc.save',
+  'vnc.delete',
 ]);
 
 /** Notices repeated by several processes within this long are one notice. */
@@ -51,6 +53,8 @@ function targetOf(method: MethodName, input: Input): string | undefined {
       return str(input.to);
     case 'workloads.scale':
       return [typeof input.memoryMB === 'number' ? `memory ${input.memoryMB} MiB` : '', typeof input.cpus === 'number' ? `cpus ${input.cpus}` : ''].filter(Boolean).join(', ');
+    case 'vnc.save':
+      return str(input.label);
     case 'config.set':
       return Object.keys((input.values as Record<string, unknown> | undefined) ?? {}).join(', ');
     default:

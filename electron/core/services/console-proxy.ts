@@ -19,10 +19,8 @@ const PATH = '/console';
 /** Stop reading the VNC socket while the browser has this much unsent. */
 const HIGH_WATER = 4 * 1024 * 1024;
 
-interface Ticket {
-  workloadId: string;
-  expires: number;
-}
+/** Bound to a workload (its endpoint is looked up at connect time) or to a fixed endpoint (a saved VNC connection). */
+type Ticket = ({ workloadId: string } | { endpoint: ConsoleEndpoint }) & { expires: number };
 
 /**
  * The VNC consoles, to the page: a WebSocket per console session bridged to the VM's VNC
@@ -41,10 +39,19 @@ export class ConsoleProxy implements Disposable {
   /** Issue a ticket for a workload's console; fails at once if the workload has no screen now. */
   async open(id: string, origin: Origin): Promise<ConsoleTicket> {
     await this.endpoint(id, AbortSignal.timeout(10_000));
+    return this.issue({ workloadId: id }, origin);
+  }
+
+  /** A ticket for an endpoint the caller already vetted (services/vnc-connections checks it against the web mode's allow-list). */
+  ticketFor(endpoint: ConsoleEndpoint, origin: Origin): ConsoleTicket {
+    return this.issue({ endpoint }, origin);
+  }
+
+  private issue(bound: { workloadId: string } | { endpoint: ConsoleEndpoint }, origin: Origin): ConsoleTicket {
     this.prune();
     const ticket = randomBytes(24).toString('base64url');
     const expires = Date.now() + TICKET_TTL_MS;
-    this.tickets.set(ticket, { workloadId: id, expires });
+    this.tickets.set(ticket, { ...bound, expires });
     const path = `${PATH}?ticket=${ticket}`;
     // The page of the headless server connects to its own origin; every other client to the standalone proxy.
     const url = origin !== 'headless' && this.standalone ? `${this.standalone.base}${path}` : undefined;
@@ -83,13 +90,13 @@ export class ConsoleProxy implements Disposable {
       ws.close(4401, 'console ticket missing, used or expired');
       return;
     }
-    void this.bridge(ws, ticket.workloadId);
+    void this.bridge(ws, ticket);
   }
 
-  private async bridge(ws: WebSocket, workloadId: string): Promise<void> {
+  private async bridge(ws: WebSocket, ticket: Ticket): Promise<void> {
     let sock: Socket;
     try {
-      const ep = await this.endpoint(workloadId, AbortSignal.timeout(10_000));
+      const ep = 'endpoint' in ticket ? ticket.endpoint : await this.endpoint(ticket.workloadId, AbortSignal.timeout(10_000));
       sock = ep.kind === 'unix' ? await connectUnix(ep.path, 5_000) : await connectTcp(ep.host, ep.port);
     } catch (e) {
       ws.close(1011, (e as Error).message.slice(0, 120));
