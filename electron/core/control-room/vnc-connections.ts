@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { VncConnection, VncConnections, VncSaveInput, VncTicket } from '../../../shared/control-room.js';
 import { NovaError } from '../base/errors.js';
@@ -132,7 +132,7 @@ async function probe(ep: ConsoleEndpoint, what: string): Promise<void> {
     const sock =
       ep.kind === 'unix'
         ? await connectUnix(ep.path, PROBE_MS)
-        : await new Promise<import('node:net').Socket>((resolve, reject) => {
+        : await new Promise<Socket>((resolve, reject) => {
             const s = connect({ host: ep.host, port: ep.port, timeout: PROBE_MS });
             s.once('connect', () => resolve(s));
             s.once('timeout', () => {
