@@ -30,17 +30,24 @@ export function lockDown(): void {
     });
     contents.on('will-redirect', (ev) => ev.preventDefault());
     contents.on('will-attach-webview', (ev) => ev.preventDefault());
-    // The app never opens windows for content; a console "in its own window" is a window of ours.
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    // The app never opens windows for content. A console "in its own window" (window.open of
+    // one of our own routes) becomes a BrowserWindow of ours, made here with the same
+    // preferences and lock-down as the main one; anything else is refused.
+    contents.setWindowOpenHandler(({ url }) => {
+      if (isOurPage(url)) createWindow(url, { width: 1024, height: 700 });
+      return { action: 'deny' };
+    });
   });
 }
 
 export function createMainWindow(): BrowserWindow {
+  return createWindow(rendererUrl(), { width: 1280, height: 820, minWidth: 900, minHeight: 600 });
+}
+
+/** A window of ours showing one of our own routes: the main window, or a console of its own. */
+function createWindow(url: string, size: { width: number; height: number; minWidth?: number; minHeight?: number }): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1280,
-    height: 820,
-    minWidth: 900,
-    minHeight: 600,
+    ...size,
     title: 'NovaCron',
     icon: join(appRoot(), 'assets', 'icon.png'),
     show: false,
@@ -61,6 +68,6 @@ export function createMainWindow(): BrowserWindow {
     },
   });
   win.once('ready-to-show', () => win.show());
-  void win.loadURL(rendererUrl());
+  void win.loadURL(isOurPage(url) ? url : rendererUrl());
   return win;
 }

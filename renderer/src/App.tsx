@@ -1,8 +1,12 @@
 import { useEffect } from 'react';
+import { ActionDialog } from './components/LifecycleButtons.js';
+import { Modal } from './components/Modal.js';
 import { Toasts } from './components/Toasts.js';
-import { useConnection } from './stores/connection.js';
-import { useDrivers } from './stores/drivers.js';
-import { startEventFeed, useWorkloads } from './stores/workloads.js';
+import { WorkloadScreen } from './detail/WorkloadScreen.js';
+import { InventoryScreen } from './inventory/InventoryScreen.js';
+import { CommandPalette } from './keyboard/CommandPalette.js';
+import { closeDialogs, openPalette, useAppDialogs } from './keyboard/dialogs.js';
+import { SHORTCUT_HELP, useShortcuts } from './keyboard/shortcuts.js';
 import { href, useRoute, type Route } from './router.js';
 import { CreateContainer } from './screens/CreateContainer.js';
 import { CreateContainerd } from './screens/CreateContainerd.js';
@@ -11,13 +15,19 @@ import { CreateVm } from './screens/CreateVm.js';
 import { DriversScreen } from './screens/DriversScreen.js';
 import { EventsScreen } from './screens/EventsScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
-import { WorkloadDetail } from './screens/WorkloadDetail.js';
-import { WorkloadsScreen } from './screens/WorkloadsScreen.js';
+import { useConnection } from './stores/connection.js';
+import { useDrivers } from './stores/drivers.js';
+import { startFeeds } from './stores/feed.js';
+import { useWorkloads } from './stores/workloads.js';
+import { cycleTheme, useTheme } from './theme.js';
+import { ConsoleWindow } from './vnc/ConsoleWindow.js';
+import { VncScreen } from './vnc/VncScreen.js';
 
 const NAV: { route: Route; label: string; match: Route['screen'][] }[] = [
   { route: { screen: 'workloads' }, label: 'Workloads', match: ['workloads', 'workload', 'create'] },
   { route: { screen: 'drivers' }, label: 'Drivers', match: ['drivers'] },
   { route: { screen: 'events' }, label: 'Events', match: ['events'] },
+  { route: { screen: 'vnc' }, label: 'VNC connections', match: ['vnc'] },
   { route: { screen: 'settings' }, label: 'Settings', match: ['settings'] },
 ];
 
@@ -30,47 +40,110 @@ function CreateForm({ driver }: { driver: string }) {
   return <p className="screen">No create form for {driver} yet.</p>;
 }
 
+function Screen({ route }: { route: Route }) {
+  switch (route.screen) {
+    case 'workloads':
+      return <InventoryScreen />;
+    case 'workload':
+      return <WorkloadScreen id={route.id} tab={route.tab ?? 'overview'} />;
+    case 'create':
+      return <CreateForm driver={route.driver} />;
+    case 'drivers':
+      return <DriversScreen />;
+    case 'events':
+      return <EventsScreen />;
+    case 'settings':
+      return <SettingsScreen />;
+    case 'vnc':
+      return <VncScreen />;
+    case 'console':
+      return <ConsoleWindow consoleKey={route.key} />;
+  }
+}
+
+/** Dialogs the palette and the shortcuts open: the palette, the key list, an action's confirmation or form. */
+function AppDialogs() {
+  const d = useAppDialogs();
+  const w = useWorkloads((s) => (d.action ? s.byId[d.action.id] : undefined));
+  return (
+    <>
+      {d.palette && <CommandPalette />}
+      {d.help && (
+        <Modal title="Keyboard" onClose={closeDialogs} testId="shortcuts">
+          <dl className="kv shortcuts">
+            {SHORTCUT_HELP.map(([k, what]) => (
+              <div key={k}>
+                <dt>
+                  <kbd>{k}</kbd>
+                </dt>
+                <dd>{what}</dd>
+              </div>
+            ))}
+          </dl>
+        </Modal>
+      )}
+      {d.action && w && <ActionDialog w={w} action={d.action.action} onClose={closeDialogs} />}
+    </>
+  );
+}
+
 export function App() {
   const route = useRoute();
   const connected = useConnection((s) => s.connected);
+  const theme = useTheme();
+  useShortcuts();
   useEffect(() => {
-    startEventFeed();
+    startFeeds();
     void useDrivers.getState().load();
-    void useWorkloads.getState().load();
   }, []);
-  // After a lost connection, re-read everything: events sent while away are gone.
+  // At start and after a lost connection, read everything: events sent while away are gone.
   useEffect(() => {
-    if (connected) {
-      void useWorkloads.getState().load();
-    }
+    if (connected) void useWorkloads.getState().load();
   }, [connected]);
 
+  const banner = !connected && (
+    <div className="banner banner-error" data-testid="disconnected">
+      Lost the connection to NovaCron; reconnecting…
+    </div>
+  );
+  if (route.screen === 'console') {
+    return (
+      <main className="bare">
+        {banner}
+        <Screen route={route} />
+        <Toasts />
+      </main>
+    );
+  }
   return (
     <div className="app">
+      <button className="skip" onClick={() => document.getElementById('main')?.focus()}>
+        Skip to content
+      </button>
       <nav className="sidebar" aria-label="Main">
         <div className="brand">
           <img src="./icon.svg" alt="" width={28} height={28} /> NovaCron
         </div>
         {NAV.map((n) => (
-          <a key={n.label} href={href(n.route)} className={n.match.includes(route.screen) ? 'active' : ''} data-testid={`nav-${n.route.screen}`}>
+          <a key={n.label} href={href(n.route)} className={n.match.includes(route.screen) ? 'active' : ''} aria-current={n.match.includes(route.screen) ? 'page' : undefined} data-testid={`nav-${n.route.screen}`}>
             {n.label}
           </a>
         ))}
+        <div className="sidebar-foot">
+          <button onClick={openPalette} data-testid="open-palette" title="Ctrl/⌘ + K">
+            Commands <kbd>Ctrl K</kbd>
+          </button>
+          <button onClick={cycleTheme} data-testid="theme-toggle" title="Light → dark → follow the system (t)">
+            Theme: {theme.choice === 'system' ? `system (${theme.resolved})` : theme.choice}
+          </button>
+        </div>
       </nav>
-      <main>
-        {!connected && (
-          <div className="banner banner-error" data-testid="disconnected">
-            Lost the connection to NovaCron; reconnecting…
-          </div>
-        )}
-        {route.screen === 'workloads' && <WorkloadsScreen />}
-        {route.screen === 'workload' && <WorkloadDetail id={route.id} />}
-        {route.screen === 'create' && <CreateForm driver={route.driver} />}
-        {route.screen === 'drivers' && <DriversScreen />}
-        {route.screen === 'events' && <EventsScreen />}
-        {route.screen === 'settings' && <SettingsScreen />}
+      <main id="main" tabIndex={-1}>
+        {banner}
+        <Screen route={route} />
       </main>
       <Toasts />
+      <AppDialogs />
     </div>
   );
 }

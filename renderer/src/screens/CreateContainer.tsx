@@ -4,6 +4,7 @@ import type { ImageInfo } from '../../../shared/model.js';
 import { fieldErrors } from '../../../shared/validate.js';
 import { RemoteError } from '../../../shared/contract/client.js';
 import { Field } from '../components/Field.js';
+import { ImageImport } from '../components/ImageImport.js';
 import { client } from '../transport/client.js';
 import { notify } from '../stores/notices.js';
 import { useWorkloads } from '../stores/workloads.js';
@@ -106,6 +107,8 @@ export function CreateContainer() {
   const [images, setImages] = useState<ImageInfo[] | undefined>();
   const [imagesError, setImagesError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [importing, setImporting] = useState(false);
+  const [reload, setReload] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -116,7 +119,7 @@ export function CreateContainer() {
     return () => {
       live = false;
     };
-  }, []);
+  }, [reload]);
 
   const { spec, local } = toSpec(draft);
   const errors: Record<string, string> = { ...byBox(fieldErrors(containerCreateSchema, spec)), ...local, ...serverErrors };
@@ -165,7 +168,22 @@ export function CreateContainer() {
               </option>
             ))}
           </select>
+          <button type="button" className="link-button" onClick={() => setImporting(!importing)} data-testid="import-toggle">
+            {importing ? 'Hide the import' : 'Or import one from a file…'}
+          </button>
         </Field>
+        {importing && (
+          <ImageImport
+            driver="container"
+            onImported={(ref) => {
+              setReload(reload + 1);
+              setDraft((d) => ({ ...d, image: ref }));
+              setTouched((t) => ({ ...t, image: true }));
+              setImporting(false);
+              notify('info', `Image ${ref} imported`);
+            }}
+          />
+        )}
         <Field name="cmd" label="Command" error={shown('cmd')} hint="Leave empty for the image's own command">
           <input value={draft.cmd} onChange={set('cmd')} className="mono" placeholder="sh" data-testid="field-cmd" />
         </Field>

@@ -3,6 +3,7 @@ import { containerdCreateSchema, kataCreateSchema, SANDBOX_RUNTIMES } from '../.
 import { fieldErrors } from '../../../shared/validate.js';
 import { RemoteError } from '../../../shared/contract/client.js';
 import { Field } from '../components/Field.js';
+import { ImageImport } from '../components/ImageImport.js';
 import { client } from '../transport/client.js';
 import { notify } from '../stores/notices.js';
 import { useDrivers } from '../stores/drivers.js';
@@ -92,12 +93,14 @@ export function CreateContainerd({ driver }: { driver: 'containerd' | 'kata-cont
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [images, setImages] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  const [importing, setImporting] = useState(false);
+  const [reload, setReload] = useState(0);
   useEffect(() => {
     client.call('images.list', { driver }).then(
       (list) => setImages(list.flatMap((i) => i.refs)),
       () => setImages([]),
     );
-  }, [driver]);
+  }, [driver, reload]);
   const offered = (info?.details?.runtimes ?? '').split(',').map((r) => r.trim()).filter((r) => (SANDBOX_RUNTIMES as readonly string[]).includes(r));
   const { spec, local } = toSpec(driver, draft);
   const schema = driver === 'containerd' ? containerdCreateSchema : kataCreateSchema;
@@ -144,7 +147,21 @@ export function CreateContainerd({ driver }: { driver: 'containerd' | 'kata-cont
               <option key={i} value={i} />
             ))}
           </datalist>
+          <button type="button" className="link-button" onClick={() => setImporting(!importing)} data-testid="import-toggle">
+            {importing ? 'Hide the import' : 'Or import one from a file…'}
+          </button>
         </Field>
+        {importing && (
+          <ImageImport
+            driver={driver}
+            onImported={(ref) => {
+              setReload(reload + 1);
+              setDraft((d) => ({ ...d, image: ref }));
+              setImporting(false);
+              notify('info', `Image ${ref} imported`);
+            }}
+          />
+        )}
         <Field name="runtime" label="Sandbox runtime" error={shown('runtime')} hint="runc: namespaces · runsc: gVisor's user-space kernel · kata: a lightweight VM">
           <select value={draft.runtime} onChange={set('runtime')} data-testid="field-runtime">
             <option value="">default ({driver === 'containerd' ? 'runc' : 'kata'})</option>

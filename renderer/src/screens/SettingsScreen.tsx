@@ -5,6 +5,7 @@ import { client } from '../transport/client.js';
 import { notify } from '../stores/notices.js';
 import { useDrivers } from '../stores/drivers.js';
 import { DiagnosticsCard } from './DiagnosticsCard.js';
+import { setTheme, useTheme, type ThemeChoice } from '../theme.js';
 
 /** The config file's keys, each validated by the same schema the core loads it with. */
 export function SettingsScreen() {
@@ -42,6 +43,7 @@ export function SettingsScreen() {
           Save
         </button>
       </header>
+      <AppearanceCard />
       <p className="muted mono">{loaded.file}</p>
       <div className="form">
         {CONFIG_KEY_NAMES.map((k) => {
@@ -61,5 +63,23 @@ export function SettingsScreen() {
       </div>
       <DiagnosticsCard />
     </section>
+  );
+}
+
+/** Light, dark, or whatever the OS says (and follow it when it changes); kept in this browser. */
+function AppearanceCard() {
+  const { choice, resolved } = useTheme();
+  return (
+    <div className="card">
+      <h2>Appearance</h2>
+      <div className="row" role="radiogroup" aria-label="Theme">
+        {(['system', 'light', 'dark'] as ThemeChoice[]).map((t) => (
+          <label key={t} className="row">
+            <input type="radio" name="theme" checked={choice === t} onChange={() => setTheme(t)} data-testid={`theme-${t}`} />
+            {t === 'system' ? `Follow the system (now ${resolved})` : t}
+          </label>
+        ))}
+      </div>
+    </div>
   );
 }

@@ -10,23 +10,44 @@ export interface Notice {
 
 interface NoticesState {
   toasts: Notice[];
-  /** Everything said this session, newest first, for the event screen. */
+  /** Everything said this session, newest first. */
   log: Notice[];
+  /** Toasts held back in the current burst (see notify). */
+  suppressed: number;
   dismiss: (id: number) => void;
 }
 
 let seq = 1;
 const TOAST_MS = 6000;
+/** More than this many toasts within BURST_MS collapse into one "and N more" line. */
+const BURST = 6;
+const BURST_MS = 3000;
+const recent: number[] = [];
 
 export const useNotices = create<NoticesState>((set) => ({
   toasts: [],
   log: [],
+  suppressed: 0,
   dismiss: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
 }));
 
-/** Show a toast tied (optionally) to a workload, and keep it in the log. Errors stay until dismissed. */
+/**
+ * Show a toast tied (optionally) to a workload, and keep it in the log. Errors stay until
+ * dismissed. A burst (a script creating a thousand workloads) does not bury the screen:
+ * past a few toasts, the rest are counted and pointed to the Events screen.
+ */
 export function notify(level: Notice['level'], message: string, workloadId?: string): void {
-  const n: Notice = { id: seq++, level, message, at: Date.now(), ...(workloadId ? { workloadId } : {}) };
+  const now = Date.now();
+  const n: Notice = { id: seq++, level, message, at: now, ...(workloadId ? { workloadId } : {}) };
+  while (recent.length && now - recent[0]! > BURST_MS) recent.shift();
+  recent.push(now);
+  if (recent.length > BURST && level !== 'error') {
+    useNotices.setState((s) => ({ suppressed: s.suppressed + 1, log: [n, ...s.log].slice(0, 500) }));
+    return;
+  }
   useNotices.setState((s) => ({ toasts: [...s.toasts.slice(-4), n], log: [n, ...s.log].slice(0, 500) }));
   if (level !== 'error') setTimeout(() => useNotices.getState().dismiss(n.id), TOAST_MS);
 }
+
+/** Forget the burst counter (the toast that shows it was dismissed or expired). */
+export const clearSuppressed = () => useNotices.setState({ suppressed: 0 });

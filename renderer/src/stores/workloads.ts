@@ -4,9 +4,11 @@ import type { Action } from '../../../shared/actions.js';
 import { client } from '../transport/client.js';
 import { notify } from './notices.js';
 
+type Change = { type: 'upsert'; info: WorkloadInfo } | { type: 'removed'; id: string };
+
 interface WorkloadsState {
   byId: Record<string, WorkloadInfo>;
-  /** Ids in display order; changes only when a workload comes or goes. */
+  /** Ids by name; a new array only when a workload comes, goes or is renamed. */
   ids: string[];
   /** Drivers whose listing failed (engine down): shown, never an empty list in disguise. */
   errors: { driver: string; message: string }[];
@@ -16,6 +18,7 @@ interface WorkloadsState {
   load: () => Promise<void>;
   upsert: (w: WorkloadInfo) => void;
   remove: (id: string) => void;
+  apply: (changes: readonly Change[]) => void;
   setBusy: (id: string, action: Action | undefined) => void;
 }
 
@@ -24,7 +27,18 @@ const order = (byId: Record<string, WorkloadInfo>) =>
     .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
     .map((w) => w.id);
 
-const sameIds = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+function same(a: WorkloadInfo, b: WorkloadInfo): boolean {
+  return (
+    a.state === b.state &&
+    a.name === b.name &&
+    a.summary === b.summary &&
+    a.startedAt === b.startedAt &&
+    a.runtime === b.runtime &&
+    a.managed === b.managed &&
+    JSON.stringify(a.exit) === JSON.stringify(b.exit) &&
+    a.createdAt === b.createdAt
+  );
+}
 
 export const useWorkloads = create<WorkloadsState>((set, get) => ({
   byId: {},
@@ -41,17 +55,31 @@ export const useWorkloads = create<WorkloadsState>((set, get) => ({
       notify('error', `Cannot list workloads: ${(e as Error).message}`);
     }
   },
-  upsert(w) {
-    const prev = get().byId[w.id];
-    if (prev && JSON.stringify(prev) === JSON.stringify(w)) return;
-    const byId = { ...get().byId, [w.id]: w };
-    const ids = order(byId);
-    set(sameIds(ids, get().ids) ? { byId } : { byId, ids });
-  },
-  remove(id) {
-    if (!(id in get().byId)) return;
-    const { [id]: _gone, ...byId } = get().byId;
-    set({ byId, ids: get().ids.filter((x) => x !== id) });
+  upsert: (info) => get().apply([{ type: 'upsert', info }]),
+  remove: (id) => get().apply([{ type: 'removed', id }]),
+  /**
+   * Many changes, one store update: at 1,000 workloads changing every second the page
+   * re-renders once per batch, and only the rows whose own workload changed.
+   */
+  apply(changes) {
+    const prev = get().byId;
+    let byId: Record<string, WorkloadInfo> | undefined;
+    let reorder = false;
+    for (const c of changes) {
+      const cur = (byId ?? prev)[c.type === 'upsert' ? c.info.id : c.id];
+      if (c.type === 'upsert') {
+        if (cur && same(cur, c.info)) continue;
+        byId ??= { ...prev };
+        byId[c.info.id] = c.info;
+        if (!cur || cur.name !== c.info.name) reorder = true;
+      } else if (cur) {
+        byId ??= { ...prev };
+        delete byId[c.id];
+        reorder = true;
+      }
+    }
+    if (!byId) return;
+    set(reorder ? { byId, ids: order(byId) } : { byId });
   },
   setBusy(id, action) {
     set({ busy: { ...get().busy, [id]: action } });
@@ -61,18 +89,15 @@ export const useWorkloads = create<WorkloadsState>((set, get) => ({
 /** One workload by id: a component using it re-renders only when that workload changes. */
 export const useWorkload = (id: string) => useWorkloads((s) => s.byId[id]);
 
-let started = false;
-/** Subscribe to the core's events once for the whole page; state arrives pushed, never polled per row. */
-export function startEventFeed(): void {
-  if (started) return;
-  started = true;
-  client.subscribe('events', {}, {
-    event: (e) => {
-      const s = useWorkloads.getState();
-      if (e.type === 'workload') s.upsert(e.info);
-      else if (e.type === 'workload-removed') s.remove(e.id);
-      else if (e.type === 'notice') notify(e.level, e.message, e.workloadId);
-    },
-    error: (err) => notify('error', `Event feed failed: ${err.message}`),
-  });
+/** Pushed changes wait here a moment and are applied together. */
+const queue: Change[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+const BATCH_MS = 50;
+
+export function queueChange(c: Change): void {
+  queue.push(c);
+  flushTimer ??= setTimeout(() => {
+    flushTimer = undefined;
+    useWorkloads.getState().apply(queue.splice(0));
+  }, BATCH_MS);
 }

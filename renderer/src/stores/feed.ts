@@ -1,0 +1,43 @@
+import { describeEvent } from '../../../shared/observability.js';
+import { client } from '../transport/client.js';
+import { notify } from './notices.js';
+import { onProgress, ownOps } from './operations.js';
+import { queueChange } from './workloads.js';
+
+let started = false;
+
+/**
+ * The page's two subscriptions for everything pushed: the core's events (workload changes,
+ * progress, notices) and the durable event log (what other processes did, and the state
+ * changes the drivers reported: a VM that crashed, a container killed for memory).
+ * State arrives pushed, never polled per row.
+ */
+export function startFeeds(): void {
+  if (started) return;
+  started = true;
+  client.subscribe('events', {}, {
+    event: (e) => {
+      if (e.type === 'workload') queueChange({ type: 'upsert', info: e.info });
+      else if (e.type === 'workload-removed') queueChange({ type: 'removed', id: e.id });
+      else if (e.type === 'progress') onProgress(e.progress);
+      else notify(e.level, e.message, e.workloadId);
+    },
+    error: (err) => notify('error', `Event feed failed: ${err.message}`),
+  });
+  // Only what happens from now on; the Events screen shows the past. Notices already came through `events`.
+  client.subscribe('eventLog', { tail: 0, kinds: ['operation', 'state'] }, {
+    event: (records) => {
+      for (const r of records) {
+        if (r.kind === 'operation') {
+          if (ownOps.has(r.op)) continue;
+          notify(r.result === 'ok' ? 'info' : 'error', describeEvent(r), r.workloadId);
+        } else if (r.kind === 'state' && r.state === 'crashed') {
+          notify('error', describeEvent(r), r.workloadId);
+        } else {
+          notify('info', describeEvent(r), r.workloadId);
+        }
+      }
+    },
+    error: (err) => notify('warning', `The event log cannot be followed: ${err.message}`),
+  });
+}
