@@ -1,11 +1,12 @@
 import { useEffect } from 'react';
 import { ActionDialog } from './components/LifecycleButtons.js';
 import { Modal } from './components/Modal.js';
+import { NotificationCenter } from './components/NotificationCenter.js';
 import { Toasts } from './components/Toasts.js';
 import { WorkloadScreen } from './detail/WorkloadScreen.js';
 import { InventoryScreen } from './inventory/InventoryScreen.js';
 import { CommandPalette } from './keyboard/CommandPalette.js';
-import { closeDialogs, openPalette, useAppDialogs } from './keyboard/dialogs.js';
+import { closeDialogs, openNotifications, openPalette, useAppDialogs } from './keyboard/dialogs.js';
 import { SHORTCUT_HELP, useShortcuts } from './keyboard/shortcuts.js';
 import { href, useRoute, type Route } from './router.js';
 import { CreateContainer } from './screens/CreateContainer.js';
@@ -16,6 +17,7 @@ import { DriversScreen } from './screens/DriversScreen.js';
 import { EventsScreen } from './screens/EventsScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
 import { useConnection } from './stores/connection.js';
+import { useNotices } from './stores/notices.js';
 import { useDrivers } from './stores/drivers.js';
 import { startFeeds } from './stores/feed.js';
 import { useWorkloads } from './stores/workloads.js';
@@ -68,6 +70,7 @@ function AppDialogs() {
   return (
     <>
       {d.palette && <CommandPalette />}
+      {d.notifications && <NotificationCenter onClose={closeDialogs} />}
       {d.help && (
         <Modal title="Keyboard" onClose={closeDialogs} testId="shortcuts">
           <dl className="kv shortcuts">
@@ -84,6 +87,19 @@ function AppDialogs() {
       )}
       {d.action && w && <ActionDialog w={w} action={d.action.action} onClose={closeDialogs} />}
     </>
+  );
+}
+
+function NotificationsButton() {
+  const count = useNotices((s) => s.log.length);
+  const errors = useNotices((s) => s.log.filter((n) => n.level === 'error').length);
+  return (
+    <button onClick={openNotifications} data-testid="notifications-open" title="What happened this session (n)">
+      Notifications{' '}
+      <span className={`badge ${errors ? 'state-crashed' : 'muted'}`} data-testid="notifications-count">
+        {count}
+      </span>
+    </button>
   );
 }
 
@@ -130,6 +146,7 @@ export function App() {
           </a>
         ))}
         <div className="sidebar-foot">
+          <NotificationsButton />
           <button onClick={openPalette} data-testid="open-palette" title="Ctrl/⌘ + K">
             Commands <kbd>Ctrl K</kbd>
           </button>

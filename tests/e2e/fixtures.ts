@@ -19,6 +19,8 @@ export interface App {
   open(hash: string): Promise<void>;
   /** Web mode only: the server's address and token. */
   server?: { url: string; token: string };
+  /** The next window the app opens (a console in its own window): a browser page, or an Electron BrowserWindow. */
+  nextWindow(): Promise<Page>;
 }
 
 /** Why the Electron project cannot run here, or undefined when it can. */
@@ -75,7 +77,7 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
         const page = await app.firstWindow();
         await page.waitForLoadState('domcontentloaded');
         const root = page.url().split('#')[0]!;
-        await use({ mode, page, home: t.home, env: t.env, open: async (hash) => void (await page.goto(`${root}${hash}`)) });
+        await use({ mode, page, home: t.home, env: t.env, open: async (hash) => void (await page.goto(`${root}${hash}`)), nextWindow: () => app.waitForEvent('window') });
         await app.close();
         await purgeHome(t.env);
         cleanup();
@@ -92,6 +94,7 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
         env: t.env,
         server: { url: srv.url, token: srv.token },
         open: async (hash) => void (await page.goto(`${srv.url}${hash}`)),
+        nextWindow: () => page.context().waitForEvent('page'),
       });
       await browser.close();
       await srv.stop();

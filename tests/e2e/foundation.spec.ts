@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS, expect, test } from './fixtures.js';
+import { docShot } from './page-helpers.js';
 
 const procState = (pid: number) => {
   try {
@@ -29,7 +30,7 @@ test('the capability matrix shows every driver, with reasons', async ({ app }) =
   await expect(page.locator('#cap-process-console-why')).toHaveText('a plain process has no display');
   if (app.mode === 'web') {
     mkdirSync('docs/screenshots', { recursive: true });
-    await page.screenshot({ path: 'docs/screenshots/capability-matrix.png', fullPage: true });
+    await docShot(page, 'capability-matrix');
   }
 });
 

@@ -5,6 +5,7 @@ import { withQmp } from '../../electron/core/drivers/kvm/qmp.js';
 import { BOOT_BANNER, BOOT_SCREEN, bootSectorImage, bootSectorWhy } from '../helpers/guests.js';
 import { qemuWhy } from '../helpers/qemu.js';
 import { expect, test } from './fixtures.js';
+import { docShot } from './page-helpers.js';
 
 const why = qemuWhy() ?? bootSectorWhy();
 
@@ -65,8 +66,9 @@ test('a VM from the create form, its VNC console in the browser showing the gues
   await expect(page.getByTestId(`detail-runtime-${id}`)).toHaveText('tcg');
 
   // The console: noVNC through the core's proxy, compared pixel by pixel with QEMU's own screendump.
-  await expect(page.getByTestId('console-status')).toHaveText('connected', { timeout: 20_000 });
   const qmp = (await page.getByTestId('runtime-qmp_socket').textContent())!;
+  await page.getByTestId('tab-console').click();
+  await expect(page.getByTestId('console-status')).toHaveText('connected', { timeout: 20_000 });
   const canvas = page.getByTestId(`vnc-${id}`).locator('canvas');
   await expect(canvas).toBeVisible();
   await expect.poll(() => canvas.evaluate((c: Canvas) => `${c.width}x${c.height}`)).toBe('720x400');
@@ -88,9 +90,10 @@ test('a VM from the create form, its VNC console in the browser showing the gues
       return { sameAsQemu: same / (720 * 400) > 0.99, bannerGlyphPixels: banner > 200, mostlyBlue: blue / (720 * 400) > 0.8 };
     }, { timeout: 20_000 })
     .toEqual({ sameAsQemu: true, bannerGlyphPixels: true, mostlyBlue: true });
-  if (app.mode === 'web') await page.screenshot({ path: 'docs/screenshots/kvm-console.png', fullPage: true });
+  if (app.mode === 'web') await docShot(page, 'kvm-console');
 
   // The serial console: the banner (from the serial log), and what we type comes back.
+  await page.getByTestId('tab-terminal').click();
   const term = page.getByTestId(`terminal-${id}`);
   // xterm renders only while it is on screen.
   await term.scrollIntoViewIfNeeded();
@@ -102,6 +105,7 @@ test('a VM from the create form, its VNC console in the browser showing the gues
   // Pause and resume from the buttons: QEMU's own status follows.
   await page.getByTestId(`action-pause-${id}`).click();
   await expect(badge).toHaveText('paused');
+  await page.getByTestId('tab-overview').click();
   await expect(page.getByTestId('runtime-qemu_status')).toHaveText('paused');
   await page.getByTestId(`action-resume-${id}`).click();
   await expect(badge).toHaveText('running');

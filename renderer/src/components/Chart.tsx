@@ -30,7 +30,7 @@ export function Chart(props: { title: string; t: number[]; series: ChartSeries[]
       height: 180,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, lo, hi) => [props.min ?? Math.min(0, lo), Math.max(props.max ?? 0, hi * 1.1, 1)] } },
+      scales: { x: { time: true, range: (_u, lo, hi) => [Math.min(lo, hi - 60), hi] }, y: { range: (_u, lo, hi) => [props.min ?? Math.min(0, lo), Math.max(props.max ?? 0, hi * 1.1, 1)] } },
       axes: [axis, { ...axis, size: 84, values: (_u, ticks) => ticks.map((v) => format(v)) }],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: cssColor(s.color), width: 1.5, fill: `color-mix(in srgb, ${cssColor(s.color)} 12%, transparent)`, value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) }))],
     };

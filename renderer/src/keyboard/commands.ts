@@ -5,7 +5,7 @@ import { ACTION_LABELS, DESTRUCTIVE, LIFECYCLE, isDirect, runAction } from '../a
 import { tabsOf } from '../detail/tabs.js';
 import { go, type Route } from '../router.js';
 import { setTheme } from '../theme.js';
-import { askAction } from './dialogs.js';
+import { askAction, openNotifications } from './dialogs.js';
 
 export interface Command {
   id: string;
@@ -53,6 +53,7 @@ export function buildCommands(route: Route, workloads: readonly WorkloadInfo[], 
     if (d.capabilities.create.available) out.push({ id: `create-${d.id}`, label: `New ${d.name.toLowerCase()}…`, group: 'Create', run: () => go({ screen: 'create', driver: d.id }) });
   }
   out.push(
+    { id: 'notifications', label: 'Show notifications', group: 'Navigate', keys: 'n', run: openNotifications },
     { id: 'theme-light', label: 'Theme: light', group: 'Appearance', run: () => setTheme('light') },
     { id: 'theme-dark', label: 'Theme: dark', group: 'Appearance', run: () => setTheme('dark') },
     { id: 'theme-system', label: 'Theme: follow the system', group: 'Appearance', keys: 't cycles', run: () => setTheme('system') },

@@ -7,7 +7,7 @@ import { useDrivers } from '../stores/drivers.js';
 import { useWorkloads } from '../stores/workloads.js';
 import { cycleTheme } from '../theme.js';
 import { SCREENS } from './commands.js';
-import { askAction, openHelp, openPalette, useAppDialogs } from './dialogs.js';
+import { askAction, openHelp, openNotifications, openPalette, useAppDialogs } from './dialogs.js';
 
 /** Keys typed into a field, a terminal or a VM's screen belong there, not to the app. */
 function ownedByTarget(t: EventTarget | null): boolean {
@@ -43,7 +43,7 @@ export function useShortcuts(): void {
         return;
       }
       const d = useAppDialogs.getState();
-      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || ownedByTarget(e.target) || d.palette || d.help || d.action || document.querySelector('.modal')) return;
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || ownedByTarget(e.target) || d.palette || d.help || d.notifications || d.action || document.querySelector('.modal')) return;
       const route = parseRoute(location.hash);
       if (pendingG && Date.now() - pendingG < SEQ_MS) {
         pendingG = 0;
@@ -69,6 +69,9 @@ export function useShortcuts(): void {
           return;
         case 't':
           cycleTheme();
+          return;
+        case 'n':
+          openNotifications();
           return;
       }
       if (route.screen !== 'workload') return;
@@ -102,6 +105,7 @@ export const SHORTCUT_HELP: [string, string][] = [
   ['s · x · p · r · Del', 'On a workload: start, stop, pause/resume, restart, delete'],
   ['[ ]', 'On a workload: previous / next tab (← → in the tab bar too)'],
   ['t', 'Theme: light → dark → system'],
+  ['n', 'Notifications of this session'],
   ['Ctrl+Shift+C / Ctrl+Shift+V', 'In a terminal: copy / paste'],
   ['Esc', 'Close a dialog'],
 ];

@@ -7,6 +7,21 @@ import { queueChange } from './workloads.js';
 let started = false;
 
 /**
+ * A crash often comes twice: the driver's own words (a notice) and the state change in the
+ * event log. One toast is enough; the Events screen keeps both.
+ */
+const recentCrash = new Map<string, number>();
+const SAME_CRASH_MS = 10_000;
+function firstWordOnCrash(workloadId: string | undefined): boolean {
+  if (!workloadId) return true;
+  const now = Date.now();
+  const prev = recentCrash.get(workloadId);
+  recentCrash.set(workloadId, now);
+  if (recentCrash.size > 1000) recentCrash.clear();
+  return prev === undefined || now - prev > SAME_CRASH_MS;
+}
+
+/**
  * The page's two subscriptions for everything pushed: the core's events (workload changes,
  * progress, notices) and the durable event log (what other processes did, and the state
  * changes the drivers reported: a VM that crashed, a container killed for memory).
@@ -20,7 +35,7 @@ export function startFeeds(): void {
       if (e.type === 'workload') queueChange({ type: 'upsert', info: e.info });
       else if (e.type === 'workload-removed') queueChange({ type: 'removed', id: e.id });
       else if (e.type === 'progress') onProgress(e.progress);
-      else notify(e.level, e.message, e.workloadId);
+      else if (e.level !== 'error' || firstWordOnCrash(e.workloadId)) notify(e.level, e.message, e.workloadId, { sticky: false });
     },
     error: (err) => notify('error', `Event feed failed: ${err.message}`),
   });
@@ -30,11 +45,11 @@ export function startFeeds(): void {
       for (const r of records) {
         if (r.kind === 'operation') {
           if (ownOps.has(r.op)) continue;
-          notify(r.result === 'ok' ? 'info' : 'error', describeEvent(r), r.workloadId);
+          notify(r.result === 'ok' ? 'info' : 'error', describeEvent(r), r.workloadId, { sticky: false });
         } else if (r.kind === 'state' && r.state === 'crashed') {
-          notify('error', describeEvent(r), r.workloadId);
+          if (firstWordOnCrash(r.workloadId)) notify('error', describeEvent(r), r.workloadId, { sticky: false });
         } else {
-          notify('info', describeEvent(r), r.workloadId);
+          notify('info', describeEvent(r), r.workloadId, { sticky: false });
         }
       }
     },

@@ -47,6 +47,7 @@ export function VncScreen() {
   const [touched, setTouched] = useState(false);
   const [open, setOpen] = useState<string | undefined>();
   const [deleting, setDeleting] = useState<VncConnection | undefined>();
+  const [opening, setOpening] = useState(0);
   const load = useCallback(() => {
     client.call('vnc.list', {}).then(setData, (e: Error) => setError(e.message));
   }, []);
@@ -60,6 +61,7 @@ export function VncScreen() {
     try {
       const saved = await client.call('vnc.save', toInput(draft) as never);
       notify('info', `Saved ${saved.label}`);
+      if (open === saved.id) setOpen(undefined);
       dropConsole(`${VNC_PREFIX}${saved.id}`);
       setDraft(undefined);
       setTouched(false);
@@ -150,7 +152,17 @@ export function VncScreen() {
               <td className="mono">{target(c)}</td>
               <td>{c.hasPassword ? 'saved' : '—'}</td>
               <td className="actions">
-                <button className="primary" disabled={!enabled} onClick={() => setOpen(c.id)} data-testid={`vnc-open-${c.id}`}>
+                <button
+                  className="primary"
+                  disabled={!enabled}
+                  onClick={() => {
+                    // Open is a fresh connection (new ticket, the saved password as it is now).
+                    dropConsole(`${VNC_PREFIX}${c.id}`);
+                    setOpen(c.id);
+                    setOpening((n) => n + 1);
+                  }}
+                  data-testid={`vnc-open-${c.id}`}
+                >
                   Open
                 </button>
                 <button disabled={!enabled} onClick={() => openWindow({ screen: 'console', key: `${VNC_PREFIX}${c.id}` })}>
@@ -174,7 +186,7 @@ export function VncScreen() {
       {openConn && (
         <div className="card">
           <h2>{openConn.label}</h2>
-          <ConsoleView key={openConn.id} sessionKey={`${VNC_PREFIX}${openConn.id}`} opener={savedConsole(openConn.id)} available testId={`vnc-screen-${openConn.id}`} />
+          <ConsoleView key={`${openConn.id}-${opening}`} sessionKey={`${VNC_PREFIX}${openConn.id}`} opener={savedConsole(openConn.id)} available testId={`vnc-screen-${openConn.id}`} />
         </div>
       )}
       {deleting && (
