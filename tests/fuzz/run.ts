@@ -40,7 +40,9 @@ export async function fuzzContract(opts: { contractCases: number; cliCases: numb
   for (const name of ['fz-a', 'fz-b']) seeds.push((await t.client.call('workloads.create', { driver: 'process', name, cmd: 'sleep', args: ['300'] })).id);
   const strings = [...hostileStrings(t.home, escape), ...seeds];
   const figures: FuzzFigures = { cases: 0, accepted: 0, rejectedInvalid: 0, otherErrors: {}, crashes: [], writesOutside: [], shellSpawns: [], sentinelsFound: [] };
-  const guard = installGuards([t.home, '/sys/fs/cgroup/memory/novacron', '/sys/fs/cgroup/cpu/novacron', '/sys/fs/cgroup/cpuacct/novacron', '/sys/fs/cgroup/novacron']);
+  // Besides the data dir: our own cgroups, and /dev/kvm, which kvm detection opens read-write
+  // to learn whether it may use it (an open for ioctl, never a write of data).
+  const guard = installGuards([t.home, '/sys/fs/cgroup/memory/novacron', '/sys/fs/cgroup/cpu/novacron', '/sys/fs/cgroup/cpuacct/novacron', '/sys/fs/cgroup/novacron', '/dev/kvm']);
   const count = (code: string) => {
     if (code === 'INVALID_ARGUMENT') figures.rejectedInvalid++;
     else figures.otherErrors[code] = (figures.otherErrors[code] ?? 0) + 1;
