@@ -17,8 +17,9 @@ export function isOurPage(url: string | undefined): boolean {
  * navigation away, no new windows, no permissions, no remote content.
  */
 export function lockDown(): void {
-  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  // Nothing but fullscreen (a console's Fullscreen button), and only for our own page.
+  session.defaultSession.setPermissionRequestHandler((wc, perm, cb) => cb(perm === 'fullscreen' && isOurPage(wc.getURL())));
+  session.defaultSession.setPermissionCheckHandler((_wc, perm, origin) => perm === 'fullscreen' && origin.startsWith('file://'));
   // Nothing remote is ever loaded: only our own files.
   session.defaultSession.webRequest.onBeforeRequest((details, cb) => {
     const ok = details.url.startsWith('file://') || details.url.startsWith('devtools://') || /^wss?:\/\/127\.0\.0\.1:\d+\//.test(details.url);

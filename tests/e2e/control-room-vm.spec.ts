@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LINUX_BANNER, tinyLinux, tinyLinuxWhy } from '../helpers/guests.js';
 import { qemuPids, qemuWhy } from '../helpers/qemu.js';
 import { expect, test } from './fixtures.js';
-import { docShot } from './page-helpers.js';
+import { docShot, watchFor } from './page-helpers.js';
 import { canvasPixels, findText, sameness, screendump } from './vnc-pixels.js';
 
 const why = qemuWhy() ?? tinyLinuxWhy();
@@ -15,7 +15,7 @@ test.describe.configure({ mode: 'serial' });
  * "a canvas exists"), typing in both directions, the serial terminal, metrics, a snapshot,
  * pause, resume, stop and delete.
  */
-test('a tiny Linux VM from the wizard through console, terminal, snapshot, pause, resume, stop and delete', async ({ app }) => {
+test('a tiny Linux VM from the wizard through console, terminal, metrics, snapshot, migration, pause, resume, stop, crash and delete', async ({ app }) => {
   test.skip(why !== undefined && process.env.CI !== 'true', why ?? '');
   test.setTimeout(240_000);
   const { page } = app;
@@ -119,6 +119,29 @@ test('a tiny Linux VM from the wizard through console, terminal, snapshot, pause
   await expect(page.getByTestId('snapshot-before-pause')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('snapshot-before-pause')).toContainText('RAM');
   if (web) await docShot(page, 'snapshots');
+
+  // Live migration onto a fresh QEMU on this host: progress with bytes and downtime, then the
+  // console and the serial terminal find the new QEMU by themselves.
+  await page.getByTestId('tab-overview').click();
+  const pidBefore = await page.getByTestId('runtime-pid').textContent();
+  await page.getByTestId(`action-migrate-${id}`).click();
+  await expect(page.getByTestId('migrate-to')).toHaveValue('local');
+  const sawProgress = await watchFor(page, 'migrate-progress');
+  await page.getByTestId('migrate-start').click();
+  await expect(page.getByTestId('migrate-dialog')).toHaveCount(0, { timeout: 60_000 });
+  expect(await sawProgress()).toBe(true);
+  await expect(page.getByTestId('runtime-pid')).not.toHaveText(pidBefore ?? '');
+  await page.getByTestId('notifications-open').click();
+  await expect(page.getByTestId('notification').filter({ hasText: 'migrated to local' })).toContainText(/downtime \d+ ms/);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('tab-console').click();
+  await expect(page.getByTestId('console-status')).toHaveText('connected', { timeout: 20_000 });
+  await expect.poll(async () => findText(await canvasPixels(canvas), 'typed-Through-VNC 1+1'), { timeout: 10_000 }).toBe(bannerRow + 1);
+  await page.getByTestId('tab-terminal').click();
+  await expect(page.getByTestId('terminal-status')).toHaveText('open', { timeout: 20_000 });
+  await term.click();
+  await page.keyboard.type('echo after-$((40+2))\n');
+  await expect(term).toContainText('after-42', { timeout: 15_000 });
 
   // Pause and resume: QEMU's own status follows; the buttons follow the state.
   await page.getByTestId(`action-pause-${id}`).click();

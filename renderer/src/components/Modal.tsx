@@ -11,7 +11,7 @@ export function Modal(props: { title: string; onClose: () => void; children: Rea
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
     const el = box.current;
-    const first = el?.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button.primary, button.danger, button');
+    const first = el?.querySelector<HTMLElement>('[data-autofocus]') ?? el?.querySelector<HTMLElement>('input, select, textarea, button');
     first?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {

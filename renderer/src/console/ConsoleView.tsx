@@ -18,7 +18,16 @@ const STATUS_TEXT: Record<ConsoleStatus | 'not-running', string> = {
  * and a key menu, paste-as-typing, and a window of its own. The connection belongs to a
  * session kept outside React, so leaving the tab does not drop it.
  */
-export function ConsoleView(props: { sessionKey: string; opener: Opener; available: boolean; unavailableText?: string; testId: string; standalone?: boolean }) {
+export function ConsoleView(props: {
+  sessionKey: string;
+  opener: Opener;
+  available: boolean;
+  /** Changes when the workload runs on a new process (a restart, a migration): the old screen is gone, connect to the new one. */
+  runKey?: string | undefined;
+  unavailableText?: string;
+  testId: string;
+  standalone?: boolean;
+}) {
   const { sessionKey, opener, available } = props;
   // The opener of a key never changes meaning: the session is looked up once per key.
   const session = useMemo(() => consoleSession(sessionKey, opener), [sessionKey]);
@@ -39,6 +48,8 @@ export function ConsoleView(props: { sessionKey: string; opener: Opener; availab
     if (!available) session.reset();
     else if (session.snapshot.status === 'idle') void session.connect();
   }, [available, session]);
+
+  useEffect(() => session.follow(props.runKey, available), [props.runKey, available, session]);
 
   const status: ConsoleStatus | 'not-running' = available ? state.status : 'not-running';
   const live = status === 'connected';

@@ -26,6 +26,8 @@ export class ConsoleSession {
   private readonly listeners = new Set<() => void>();
   /** Bumped per connection, so the events of an old RFB never touch the new state. */
   private generation = 0;
+  /** Which run of the workload (its start time) the screen belongs to; see follow(). */
+  private runKey: string | undefined;
 
   constructor(
     readonly key: string,
@@ -87,6 +89,17 @@ export class ConsoleSession {
       this.set({ status: 'failed', error: `VNC security failure${reason ? `: ${reason}` : ''}` });
     });
     rfb.addEventListener('desktopname', (e) => mine() && this.set({ desktop: (e as CustomEvent<{ name?: string }>).detail?.name ?? '' }));
+  }
+
+  /**
+   * The workload now runs as `runKey` (a start time). When that changes (a restart, a
+   * migration onto a new QEMU) the old screen is gone: connect to the new one, whether or
+   * not a view was showing it at that moment.
+   */
+  follow(runKey: string | undefined, available: boolean): void {
+    const before = this.runKey;
+    this.runKey = runKey;
+    if (before !== undefined && before !== runKey && available && this.state.status !== 'connecting' && this.state.status !== 'idle') void this.connect();
   }
 
   /** The admin closed it: stays closed until asked again. */

@@ -90,8 +90,8 @@ export function WorkloadScreen({ id, tab }: { id: string; tab: Tab }) {
       <div role="tabpanel" className="tabpanel" data-testid={`panel-${current}`}>
         {current === 'overview' && <OverviewTab w={w} metrics={caps?.metrics.available === true} />}
         {current === 'metrics' && <MetricsTab id={id} running={running} />}
-        {current === 'console' && <ConsoleView sessionKey={id} opener={opener} available={running} unavailableText={`${w.name} is ${w.state}: start it to see its screen.`} testId={`vnc-${id}`} />}
-        {current === 'terminal' && <TerminalPane id={id} available={w.state === 'running'} kindLabel="the workload's own TTY: a VM's serial console, a shell in a container" />}
+        {current === 'console' && <ConsoleView sessionKey={id} opener={opener} available={running} runKey={w.startedAt} unavailableText={`${w.name} is ${w.state}: start it to see its screen.`} testId={`vnc-${id}`} />}
+        {current === 'terminal' && <TerminalPane id={id} available={w.state === 'running'} runKey={w.startedAt} kindLabel="the workload's own TTY: a VM's serial console, a shell in a container" />}
         {current === 'logs' && <LogsTab id={id} />}
         {current === 'snapshots' && <SnapshotsTab w={w} canTake={caps ? whyNot('snapshot', w, caps) : 'loading'} />}
         {current === 'events' && <EventsTab id={id} />}

@@ -6,7 +6,7 @@ import { terminalSession } from './session.js';
  * The Terminal tab: the workload's TTY with copy and paste. Its session outlives the tab
  * (and the page), so switching away and back finds the same shell.
  */
-export function TerminalPane({ id, available, kindLabel }: { id: string; available: boolean; kindLabel: string }) {
+export function TerminalPane({ id, available, kindLabel, runKey }: { id: string; available: boolean; kindLabel: string; runKey?: string | undefined }) {
   const session = useMemo(() => terminalSession(id), [id]);
   const state = useSyncExternalStore(session.subscribe, () => session.snapshot);
   const host = useRef<HTMLDivElement>(null);
@@ -29,6 +29,8 @@ export function TerminalPane({ id, available, kindLabel }: { id: string; availab
     if (!available) session.reset();
     else if (session.snapshot.status === 'idle') session.connect();
   }, [available, session]);
+
+  useEffect(() => session.follow(runKey, available), [runKey, available, session]);
 
   const paste = async () => {
     try {

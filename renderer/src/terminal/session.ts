@@ -41,6 +41,7 @@ export class TerminalSession {
   private unsubscribe: (() => void) | undefined;
   private session: string | undefined;
   private generation = 0;
+  private runKey: string | undefined;
 
   constructor(readonly workloadId: string) {
     this.element = document.createElement('div');
@@ -131,6 +132,13 @@ export class TerminalSession {
       },
       end: () => gen === this.generation && this.state.status === 'open' && this.set({ status: 'closed' }),
     });
+  }
+
+  /** A new process behind the workload (restart, migration) has a new TTY: reopen, shown or not. */
+  follow(runKey: string | undefined, available: boolean): void {
+    const before = this.runKey;
+    this.runKey = runKey;
+    if (before !== undefined && before !== runKey && available && this.state.status !== 'connecting' && this.state.status !== 'idle') this.connect();
   }
 
   /** The workload stopped: close, and start again by itself when it runs. */

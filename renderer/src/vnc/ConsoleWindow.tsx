@@ -13,7 +13,7 @@ export function ConsoleWindow({ consoleKey }: { consoleKey: string }) {
   document.title = `${title} · NovaCron`;
   return (
     <div className="console-window">
-      <ConsoleView sessionKey={consoleKey} opener={opener} available={available} unavailableText={w ? `${w.name} is ${w.state}.` : 'Loading…'} testId={`vnc-${consoleKey}`} standalone />
+      <ConsoleView sessionKey={consoleKey} opener={opener} available={available} runKey={w?.startedAt} unavailableText={w ? `${w.name} is ${w.state}.` : 'Loading…'} testId={`vnc-${consoleKey}`} standalone />
     </div>
   );
 }
