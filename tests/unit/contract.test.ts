@@ -10,7 +10,7 @@ describe('the contract', () => {
     const channels = METHOD_NAMES.map(ipcChannelOf);
     expect(new Set(channels).size).toBe(METHOD_NAMES.length);
     for (const c of Object.values(IPC_STREAM)) expect(channels).not.toContain(c);
-    expect(STREAM_NAMES).toEqual(['events', 'metrics', 'logs', 'terminal', 'eventLog']);
+    expect(STREAM_NAMES).toEqual(['events', 'metrics', 'logs', 'terminal', 'metricsBatch', 'eventLog']);
   });
 
   it('rejects unknown fields and names the field', () => {

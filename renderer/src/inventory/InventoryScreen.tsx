@@ -68,6 +68,8 @@ export function InventoryScreen() {
   const creatable = drivers.filter((d) => d.capabilities.create.available);
   const sortBy = (key: SortKey) => setQ(q.sort === key ? { desc: !q.desc } : { sort: key, desc: key === 'cpu' || key === 'memory' || key === 'uptime' });
   const shownRows = items.filter((i) => i.kind === 'row').length;
+  // Without a keyboard position yet, the first row is the one Tab reaches.
+  const tabRow = activeIndex >= 0 ? activeIndex : items.findIndex((it) => it.kind === 'row');
   return (
     <section className="screen inventory">
       <header className="screen-head">
@@ -168,7 +170,7 @@ export function InventoryScreen() {
                 </div>
               );
             }
-            return <Row key={it.id} id={it.id} top={top} active={it.id === activeId || (activeIndex < 0 && i === firstRow(items))} onFocusRow={setActiveId} />;
+            return <Row key={it.id} id={it.id} top={top} active={i === tabRow} onFocusRow={setActiveId} />;
           }}
         />
       </div>
@@ -180,5 +182,4 @@ export function InventoryScreen() {
   );
 }
 
-const firstRow = (items: ReturnType<typeof buildItems>) => items.findIndex((it) => it.kind === 'row');
 

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { ConsoleView } from '../console/ConsoleView.js';
 import { useWorkload } from '../stores/workloads.js';
 import { openerFor, VNC_PREFIX } from './openers.js';
@@ -10,7 +10,9 @@ export function ConsoleWindow({ consoleKey }: { consoleKey: string }) {
   const opener = useMemo(() => openerFor(consoleKey), [consoleKey]);
   const available = saved || w?.state === 'running' || w?.state === 'paused';
   const title = saved ? 'VNC console' : (w?.name ?? consoleKey);
-  document.title = `${title} · NovaCron`;
+  useEffect(() => {
+    document.title = `${title} · NovaCron`;
+  }, [title]);
   return (
     <div className="console-window">
       <ConsoleView sessionKey={consoleKey} opener={opener} available={available} runKey={w?.startedAt} unavailableText={w ? `${w.name} is ${w.state}.` : 'Loading…'} testId={`vnc-${consoleKey}`} standalone />
