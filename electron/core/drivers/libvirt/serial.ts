@@ -224,6 +224,13 @@ function virshConsole(lv: Lv, uuid: string): TerminalSession {
   const exited = new Emitter<number | undefined>();
   const decoder = new StringDecoder('utf8');
   let head: string | undefined = '';
+  // Keystrokes wait until virsh is attached: typed earlier, they reach its terminal while
+  // it still connects (in cooked mode), and it never attaches.
+  let typed: string[] | undefined = [];
+  const attached = () => {
+    for (const t of typed ?? []) child.stdin.write(t);
+    typed = undefined;
+  };
   child.stdout.on('data', (b: Buffer) => {
     let t = decoder.write(b);
     if (head !== undefined) {
@@ -234,16 +241,24 @@ function virshConsole(lv: Lv, uuid: string): TerminalSession {
       if (at >= 0 && nl < 0) return;
       t = at >= 0 ? head.slice(nl + 1) : head;
       head = undefined;
+      attached();
     }
     if (t) data.fire(t);
   });
   child.stdin.on('error', () => undefined);
-  void child.then((r) => exited.fire(r.exitCode));
+  void child.then((r) => {
+    // virsh's own error (no such domain, a console held elsewhere) is all it printed: show it.
+    if (head) data.fire(head + decoder.end());
+    head = undefined;
+    exited.fire(r.exitCode);
+  });
   return {
     onData: (l) => data.event(l),
     onExit: (l) => exited.event(l),
     write: (t) => {
-      if (child.exitCode === null) child.stdin.write(t);
+      if (child.exitCode !== null) return;
+      if (typed) typed.push(t);
+      else child.stdin.write(t);
     },
     resize: () => undefined,
     dispose: () => {
