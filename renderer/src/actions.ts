@@ -47,7 +47,9 @@ export async function runAction(w: WorkloadInfo, action: Action): Promise<void> 
         store.upsert(await client.call('workloads.resume', { id }));
         break;
       case 'delete':
-        await client.call('workloads.delete', { id, force: w.state === 'running' || w.state === 'paused' });
+        // Only ever run after the confirmation dialog: that is the admin's yes, so force goes with it
+        // (a running workload is stopped first; a libvirt domain is undefined only with force).
+        await client.call('workloads.delete', { id, force: true });
         store.remove(id);
         break;
       default:

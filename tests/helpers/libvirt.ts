@@ -147,7 +147,11 @@ export async function startSshd(): Promise<{ uri: (path?: string) => string; sto
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
   copyFileSync(join(dir, 'client_key.pub'), join(dir, 'authorized_keys'));
-  writeFileSync(join(dir, 'ssh'), '#!/bin/sh\nexec /usr/bin/ssh -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$@"\n');
+  // One ssh connection carries every virsh call (ControlMaster), as an admin's ~/.ssh/config would: a login per call costs half a second.
+  writeFileSync(
+    join(dir, 'ssh'),
+    `#!/bin/sh\nexec /usr/bin/ssh -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPath=${join(dir, 'cm-%C')} -o ControlPersist=60 "$@"\n`,
+  );
   chmodSync(join(dir, 'ssh'), 0o755);
   // sshd insists on its privilege separation directory.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -164,6 +168,11 @@ export async function startSshd(): Promise<{ uri: (path?: string) => string; sto
   return {
     uri,
     async stop() {
+      try {
+        execFileSync('/usr/bin/ssh', ['-o', `ControlPath=${join(dir, 'cm-%C')}`, '-p', String(port), '-O', 'exit', 'root@127.0.0.1'], { stdio: 'ignore' });
+      } catch {
+        // no master running
+      }
       if (child.exitCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');

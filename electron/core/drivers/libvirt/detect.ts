@@ -1,5 +1,5 @@
 import { all, child, parseXml } from './xml.js';
-import { type Virsh, VirshError } from './virsh.js';
+import { type Virsh, VirshError, uriHost } from './virsh.js';
 
 /** What the connection's host offers, read once per driver instance. */
 export interface LvHost {
@@ -23,6 +23,7 @@ export function explain(uri: string, e: unknown): { reason: string; absent?: boo
   if (/is not installed/.test(msg)) return { reason: msg.replace(/^libvirt: /, ''), absent: true };
   const sock = /Failed to connect socket to '([^']+)': (No such file or directory|Connection refused)/.exec(msg);
   if (sock) return { reason: `libvirtd is not running (nothing listens at ${sock[1]}): start it (systemctl start libvirtd, or /usr/sbin/libvirtd -d)` };
+  if (/Permission denied \(publickey|Host key verification failed|Could not resolve hostname/i.test(msg)) return { reason: `ssh to ${uriHost(uri) ?? 'the host'} refused the login: ${msg}` };
   if (/Connection refused|unable to connect to server/i.test(msg)) return { reason: `libvirtd does not answer at ${uri}: ${msg}` };
   if (/Permission denied|authentication (failed|unavailable)|access denied|polkit|system bus connection/i.test(msg)) {
     return { reason: `permission denied: this user may not manage ${uri} (add it to the libvirt group, or use qemu:///session): ${msg}` };

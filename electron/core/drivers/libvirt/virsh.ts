@@ -79,13 +79,25 @@ export class Virsh {
   /** Run one command; stdout on success, a NovaError carrying virsh's words otherwise. */
   async run(args: string[], opts: RunOptions = {}): Promise<string> {
     this.calls.set(args[0]!, (this.calls.get(args[0]!) ?? 0) + 1);
-    const r = await execa(this.binary, this.argv(args), {
-      reject: false,
-      env: { LC_ALL: 'C' },
-      timeout: opts.timeoutMs ?? 60_000,
-      ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-      ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }),
-    });
+    // One listener on the caller's signal per call in flight, removed when the call ends: a
+    // listing that runs a dozen calls under one signal must not pile listeners onto it.
+    const outer = opts.signal;
+    outer?.throwIfAborted();
+    const own = new AbortController();
+    const onAbort = () => own.abort(outer?.reason);
+    outer?.addEventListener('abort', onAbort, { once: true });
+    let r;
+    try {
+      r = await execa(this.binary, this.argv(args), {
+        reject: false,
+        env: { LC_ALL: 'C' },
+        timeout: opts.timeoutMs ?? 60_000,
+        cancelSignal: own.signal,
+        ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }),
+      });
+    } finally {
+      outer?.removeEventListener('abort', onAbort);
+    }
     if (r.isCanceled) throw new NovaError('CANCELLED', `${D}: virsh ${args[0]}: cancelled`, { driver: D });
     if (r.timedOut) throw driverError(D, 'TIMEOUT', `virsh ${args[0]} did not answer within ${Math.round((opts.timeoutMs ?? 60_000) / 1000)}s`);
     if (r.failed && 'code' in r && r.code === 'ENOENT') throw driverError(D, 'UNAVAILABLE', `${this.binary} is not installed (Debian: libvirt-clients)`);
