@@ -132,7 +132,7 @@ export function createMethods(core: Core): MethodImpl {
       const ref = parseWorkloadId(id)!;
       if (ref.driver === to) throw new NovaError('INVALID_ARGUMENT', `to: '${id}' is already a ${to} workload`, { field: 'to' });
       const { drivers: usable } = await drivers.available();
-      const converter = usable.find((d) => d.converts?.some((c) => c.from === ref.driver && c.to === to) && d.convert);
+      const converter = usable.find((d) => d.convert !== undefined && d.converts?.some((c) => c.from === ref.driver && c.to === to));
       if (!converter) throw new NovaError('NOT_SUPPORTED', `${ref.driver} → ${to}: no available driver converts these (libvirt converts kvm VMs to domains and back)`);
       const made = parseWorkloadId(await converter.convert!(id, to, name !== undefined ? { name } : {}, ctx))!;
       events.publish({ type: 'workload-removed', id });

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import type { WorkloadInfo } from '../../../../shared/model.js';
-import { driverError, invalid, NovaError } from '../../base/errors.js';
+import { invalid, NovaError } from '../../base/errors.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { what, type Lv } from './context.js';
 import type { DomainFacts } from './domxml.js';
