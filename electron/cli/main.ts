@@ -72,6 +72,21 @@ ID is a full id (process:3f9c…) or a workload's name.
 Data: $NOVACRON_HOME (default ~/.local/share/novacron). Exit codes: 0 ok, 2 invalid argument,
 3 not found, 4 not supported, 5 unavailable, 6 conflict, 1 other.`;
 
+/** The usage lines about one command, read from USAGE so no command's help is written twice. */
+export function helpFor(name: string): string {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const names = line.trim().split(/\s{2,}/)[0]!.split(/ · /).map((part) => part.split(' ')[0]!.split('|'));
+    if (!/^ {2}\S/.test(line) || !names.some((n) => n.includes(name))) continue;
+    out.push(`novacron ${line.trim()}`);
+    // A command whose description did not fit sits on the next, deeper-indented line.
+    while (/^ {20,}\S/.test(lines[i + 1] ?? '')) out.push(`    ${lines[++i]!.trim()}`);
+  }
+  return out.length ? `Usage:\n${out.map((l) => `  ${l}`).join('\n')}` : USAGE;
+}
+
 /** Run the CLI; returns the exit code. Errors print as one line: `novacron: CODE: message`. */
 export async function main(argv: string[], io = { out: (s: string) => console.log(s), err: (s: string) => console.error(s) }): Promise<number> {
   const [name, ...rest] = argv;
@@ -85,6 +100,13 @@ export async function main(argv: string[], io = { out: (s: string) => console.lo
     return EXIT_CODES[e.code];
   };
   if (!command) return fail({ code: 'INVALID_ARGUMENT', message: `command: '${name}' is not a novacron command (see novacron --help)` });
+  // Help needs no core; `create --driver D --help` is answered by create, which knows the driver's flags.
+  const dashDash = rest.indexOf('--');
+  const flags = dashDash < 0 ? rest : rest.slice(0, dashDash);
+  if (name !== 'create' && (flags.includes('--help') || flags.includes('-h'))) {
+    io.out(helpFor(name));
+    return 0;
+  }
   let core: Core | undefined;
   try {
     core = await Core.open({ role: name === 'serve' ? 'headless' : 'cli' });

@@ -40,7 +40,9 @@ export async function fuzzContract(opts: { contractCases: number; cliCases: numb
   for (const name of ['fz-a', 'fz-b']) seeds.push((await t.client.call('workloads.create', { driver: 'process', name, cmd: 'sleep', args: ['300'] })).id);
   const strings = [...hostileStrings(t.home, escape), ...seeds];
   const figures: FuzzFigures = { cases: 0, accepted: 0, rejectedInvalid: 0, otherErrors: {}, crashes: [], writesOutside: [], shellSpawns: [], sentinelsFound: [] };
-  const guard = installGuards([t.home, '/sys/fs/cgroup/memory/novacron', '/sys/fs/cgroup/cpu/novacron', '/sys/fs/cgroup/cpuacct/novacron', '/sys/fs/cgroup/novacron']);
+  // Besides the data dir: our own cgroups, and /dev/kvm, which kvm detection opens read-write
+  // to learn whether it may use it (an open for ioctl, never a write of data).
+  const guard = installGuards([t.home, '/sys/fs/cgroup/memory/novacron', '/sys/fs/cgroup/cpu/novacron', '/sys/fs/cgroup/cpuacct/novacron', '/sys/fs/cgroup/novacron', '/dev/kvm']);
   const count = (code: string) => {
     if (code === 'INVALID_ARGUMENT') figures.rejectedInvalid++;
     else figures.otherErrors[code] = (figures.otherErrors[code] ?? 0) + 1;
@@ -89,15 +91,18 @@ export async function fuzzContract(opts: { contractCases: number; cliCases: numb
     const env = { NOVACRON_HOME: process.env.NOVACRON_HOME, NOVACRON_CONFIG: process.env.NOVACRON_CONFIG };
     process.env.NOVACRON_HOME = t.home;
     process.env.NOVACRON_CONFIG = `${t.home}/config.yaml`;
-    const silent = { out: () => undefined, err: () => undefined };
+    let lastErr = '';
+    const silent = { out: () => undefined, err: (e: string) => void (lastErr = e) };
     try {
       for (const [cmd, rest] of fc.sample(argvArb, { numRuns: opts.cliCases })) {
         const argv = [cmd, ...rest];
         if (argv.includes('--follow') || argv.includes('-f')) continue;
         figures.cases++;
         try {
+          lastErr = '';
           const code = await withTimeout(cliMain(argv, silent), 30_000, argv.join(' '));
           if (![0, 1, 2, 3, 4, 5, 6, 130].includes(code)) figures.crashes.push(`cli ${preview(argv)}: exit ${code}`);
+          else if (lastErr.startsWith('novacron: INTERNAL')) figures.crashes.push(`cli ${preview(argv)}: ${lastErr}`);
           else if (code === 2) figures.rejectedInvalid++;
           else if (code === 0) figures.accepted++;
           else figures.otherErrors[`cli exit ${code}`] = (figures.otherErrors[`cli exit ${code}`] ?? 0) + 1;

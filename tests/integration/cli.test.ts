@@ -76,3 +76,15 @@ describe('the novacron CLI, as a separate process', () => {
     expect(r.stderr).toMatch(/^novacron: INVALID_ARGUMENT: config: kvm\.enable_kvm \(.*config\.yaml\): must be true or false/);
   });
 });
+
+describe('help', () => {
+  const t = tempHome('nc-help-');
+  afterAll(() => t.cleanup());
+  it('answers --help on every command without touching anything', async () => {
+    for (const c of ['stats', 'stop', 'snapshot-rm', 'events', 'serve', 'images', 'rm']) {
+      const r = await cli([c, '--help'], t.env);
+      expect({ c, code: r.code, err: r.stderr }).toEqual({ c, code: 0, err: '' });
+      expect(r.stdout).toMatch(new RegExp(`novacron .*${c.split('-')[0]}`));
+    }
+  });
+});
