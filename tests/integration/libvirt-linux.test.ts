@@ -159,7 +159,7 @@ describeWith('libvirt', why, 'libvirt driver: a Linux guest (TCG), live migratio
   it('turns a kvm VM into a libvirt domain and back (novacron convert), disks and all', async () => {
     const vm = await client.call('workloads.create', { driver: 'kvm', name: `${name}-conv`, memoryMB: 32, disks: [{ base: bootSectorImage() }], accel: 'tcg' });
     const kvmDir = join(a.home, 'vms', vm.id.slice(4));
-    const r = await cli(['convert', `${name}-conv`, '--to', 'libvirt'], a.env);
+    const r = await cli(['convert', vm.id, '--to', 'libvirt'], a.env);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const [lid, state] = r.stdout.trim().split(' ');
     expect(lid).toMatch(/^libvirt:[0-9a-f-]{36}$/);

@@ -42,7 +42,14 @@ export function createLibvirtDriver(env: DriverEnv): Driver {
       return {
         available: true,
         version: `libvirt ${h.daemon ?? h.libvirt}${h.hypervisor ? `, ${h.hypervisor}` : ''}`,
-        ...(remote ? { unsupported: { create: `new domains are defined on a local connection only; ${lv.uri} is remote` } } : {}),
+        ...(remote
+          ? {
+              unsupported: {
+                create: `new domains are defined on a local connection only; ${lv.uri} is remote`,
+                logs: `a domain's logs are files on its host; ${lv.uri} is remote`,
+              },
+            }
+          : {}),
         details: {
           uri: lv.uri,
           connection: remote ? 'remote' : 'local',

@@ -185,15 +185,24 @@ function sessionOver(line: PtyLine, backlog: string | undefined): TerminalSessio
   };
 }
 
-/** The few lines of python that give `virsh console` the terminal it insists on, relaying bytes both ways. */
+/**
+ * The few lines of python that give `virsh console` the terminal it insists on, relaying
+ * bytes both ways. Keystrokes are held until virsh has put the terminal in raw mode:
+ * virsh switches with TCSAFLUSH, which throws away whatever was typed before (and the
+ * cooked terminal would echo it first). The master shares the slave's termios, so the
+ * helper can see the switch.
+ */
 const PTY_HELPER = `
-import os, pty, select, sys
+import os, pty, select, sys, termios
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(sys.argv[1], sys.argv[1:])
+held = b''
+def raw():
+    return not (termios.tcgetattr(fd)[3] & (termios.ICANON | termios.ECHO))
 try:
     while True:
-        r, _, _ = select.select([0, fd], [], [])
+        r, _, _ = select.select([0, fd], [], [], 0.05 if held else None)
         if fd in r:
             try:
                 data = os.read(fd, 65536)
@@ -206,7 +215,10 @@ try:
             data = os.read(0, 65536)
             if not data:
                 break
-            os.write(fd, data)
+            held += data
+        if held and raw():
+            os.write(fd, held)
+            held = b''
 finally:
     _, status = os.waitpid(pid, 0)
     sys.exit(os.waitstatus_to_exitcode(status))
@@ -224,13 +236,6 @@ function virshConsole(lv: Lv, uuid: string): TerminalSession {
   const exited = new Emitter<number | undefined>();
   const decoder = new StringDecoder('utf8');
   let head: string | undefined = '';
-  // Keystrokes wait until virsh is attached: typed earlier, they reach its terminal while
-  // it still connects (in cooked mode), and it never attaches.
-  let typed: string[] | undefined = [];
-  const attached = () => {
-    for (const t of typed ?? []) child.stdin.write(t);
-    typed = undefined;
-  };
   child.stdout.on('data', (b: Buffer) => {
     let t = decoder.write(b);
     if (head !== undefined) {
@@ -241,12 +246,12 @@ function virshConsole(lv: Lv, uuid: string): TerminalSession {
       if (at >= 0 && nl < 0) return;
       t = at >= 0 ? head.slice(nl + 1) : head;
       head = undefined;
-      attached();
     }
     if (t) data.fire(t);
   });
   child.stdin.on('error', () => undefined);
   void child.then((r) => {
+    if (r.failed && 'code' in r && r.code === 'ENOENT') head = "novacron: python3 is not installed: a remote domain's serial console needs it to give virsh console a terminal\r\n";
     // virsh's own error (no such domain, a console held elsewhere) is all it printed: show it.
     if (head) data.fire(head + decoder.end());
     head = undefined;
@@ -256,9 +261,7 @@ function virshConsole(lv: Lv, uuid: string): TerminalSession {
     onData: (l) => data.event(l),
     onExit: (l) => exited.event(l),
     write: (t) => {
-      if (child.exitCode !== null) return;
-      if (typed) typed.push(t);
-      else child.stdin.write(t);
+      if (child.exitCode === null) child.stdin.write(t);
     },
     resize: () => undefined,
     dispose: () => {
