@@ -111,8 +111,20 @@ export class Domains {
     return uuid;
   }
 
-  async list(signal?: AbortSignal): Promise<WorkloadInfo[]> {
-    const opts = signal ? { signal } : {};
+  async list(outer?: AbortSignal): Promise<WorkloadInfo[]> {
+    // Every driver's listing shares the caller's signal: ours takes one listener on it, not one per virsh call.
+    const ac = new AbortController();
+    const relay = () => ac.abort(outer?.reason);
+    outer?.addEventListener('abort', relay, { once: true });
+    try {
+      return await this.listUnder(ac.signal);
+    } finally {
+      outer?.removeEventListener('abort', relay);
+    }
+  }
+
+  private async listUnder(signal: AbortSignal): Promise<WorkloadInfo[]> {
+    const opts = { signal };
     const [ids, stats] = await Promise.all([
       this.virsh.run(['list', '--all', '--uuid', '--name'], opts).then(parseUuidNames),
       this.virsh.run(['domstats', '--raw', '--state', '--vcpu', '--balloon'], opts).then(parseDomstats),
