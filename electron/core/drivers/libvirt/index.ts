@@ -124,13 +124,13 @@ export function createLibvirtDriver(env: DriverEnv): Driver {
 
     watch: (emit) => watchDomains(lv.virsh, () => lv.domains.list(), emit),
   };
-  internals.set(driver, lv);
+  internals.set(driver, { lv, stats });
   return driver;
 }
 
-const internals = new WeakMap<Driver, Lv>();
+const internals = new WeakMap<Driver, { lv: Lv; stats: BulkStats }>();
 
-/** The connection behind a libvirt driver instance: for tests that count its virsh calls. */
-export function libvirtInternals(d: Driver): Lv | undefined {
+/** The connection and the bulk metrics reader behind a libvirt driver instance: for tests that count calls. */
+export function libvirtInternals(d: Driver): { lv: Lv; stats: BulkStats } | undefined {
   return internals.get(d);
 }

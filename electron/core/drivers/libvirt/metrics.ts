@@ -47,6 +47,8 @@ export function sampleOf(s: Stats, ts: number): RawSample {
 
 /** Every running domain's counters from ONE `virsh domstats` call, shared by all callers while fresh. */
 export class BulkStats {
+  /** How many bulk readings were taken: tests check it is one a second, not one per domain. */
+  reads = 0;
   private last: { at: number; stats: Map<string, Stats> } | undefined;
   private inflight: Promise<{ at: number; stats: Map<string, Stats> }> | undefined;
 
@@ -56,6 +58,7 @@ export class BulkStats {
     if (this.last && Date.now() - this.last.at < FRESH_MS) return this.last;
     this.inflight ??= (async () => {
       try {
+        this.reads++;
         const text = await this.lv.virsh.run(['domstats', '--raw', '--state', '--cpu-total', '--balloon', '--block', '--interface', '--list-active'], { timeoutMs: 10_000 });
         this.last = { at: Date.now(), stats: parseDomstats(text) };
         return this.last;
