@@ -42,6 +42,7 @@ class PtyLine {
   private closed = false;
   private input: tty.ReadStream | undefined;
   private output: tty.WriteStream | undefined;
+  private typed: string[] = [];
 
   private constructor(
     private readonly key: string,
@@ -72,6 +73,8 @@ class PtyLine {
     const output = new tty.WriteStream(w);
     this.input = input;
     this.output = output;
+    // What was typed while the domain changed QEMUs goes to the new one.
+    for (const t of this.typed.splice(0)) output.write(t);
     const decoder = new StringDecoder('utf8');
     input.on('data', (b: Buffer) => {
       const t = decoder.write(b);
@@ -92,11 +95,11 @@ class PtyLine {
     output.on('error', () => undefined);
   }
 
-  /** Follow the domain to its new QEMU's PTY for a few seconds; then the session ends. */
+  /** Follow the domain to its new QEMU's PTY (a revert restarts QEMU: seconds on a busy host); then the session ends. */
   private async reattach(): Promise<void> {
     this.input = undefined;
     this.output = undefined;
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 15_000;
     while (!this.closed && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
       const path = await this.locate().catch(() => undefined);
@@ -115,7 +118,9 @@ class PtyLine {
   }
 
   write(text: string): void {
-    if (!this.closed) this.output?.write(text);
+    if (this.closed) return;
+    if (this.output) this.output.write(text);
+    else if (this.typed.length < 1024) this.typed.push(text);
   }
   ref(): void {
     this.refs++;
