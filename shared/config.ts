@@ -29,6 +29,7 @@ export const CONFIG_KEYS = {
   'kata_containers.hypervisor': { schema: text, env: 'NOVACRON_KATA_HYPERVISOR', help: 'Kata hypervisor' },
   'kata_containers.base_path': { schema: path, env: 'NOVACRON_KATA_BASE_PATH', help: 'Kata working directory' },
   'libvirt.uri': { schema: text, env: 'LIBVIRT_DEFAULT_URI', help: 'libvirt connection URI' },
+  'libvirt.shared_storage': { schema: bool, env: 'NOVACRON_LIBVIRT_SHARED_STORAGE', help: 'Domain disks are on storage shared with migration peers that libvirt cannot recognise: live migration passes --unsafe' },
   'log.level': {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
     env: 'NOVACRON_LOG_LEVEL',

@@ -12,7 +12,7 @@ import { images } from './commands/images.js';
 import { serve } from './commands/serve.js';
 import { terminal } from './commands/terminal.js';
 import { revert, snapshot, snapshotRm, snapshots } from './commands/snapshots.js';
-import { create, inspect, logs, ls, migrate, rm, scale, simple, stats, stop } from './commands/workloads.js';
+import { convert, create, inspect, logs, ls, migrate, rm, scale, simple, stats, stop } from './commands/workloads.js';
 
 const COMMANDS: Record<string, Command> = {
   drivers,
@@ -33,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   revert,
   'snapshot-rm': snapshotRm,
   migrate,
+  convert,
   images,
   terminal,
   config,
@@ -57,6 +58,7 @@ Usage: novacron COMMAND [flags]   (every command takes --json)
   scale ID [--memory MB] [--cpus N]     change resources
   snapshot ID --name S · snapshots ID · revert ID S · snapshot-rm ID S
   migrate ID --to TARGET
+  convert ID --to DRIVER [--name N]     a stopped kvm VM into a libvirt domain, or back
   images ls|import|pull|rm --driver D … images (import FILE --name REF, pull REF)
   config [set KEY VALUE | unset KEY]    settings
   events [--follow] [--limit N] [--since 10m] [--workload ID] [--origin O] [--kind K] [--errors]

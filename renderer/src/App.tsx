@@ -36,7 +36,7 @@ const NAV: { route: Route; label: string; match: Route['screen'][] }[] = [
 /** Each driver's create spec has its own form; a driver without one says so. */
 function CreateForm({ driver }: { driver: string }) {
   if (driver === 'process') return <CreateProcess />;
-  if (driver === 'kvm') return <CreateVm />;
+  if (driver === 'kvm' || driver === 'libvirt') return <CreateVm key={driver} driver={driver} />;
   if (driver === 'container') return <CreateContainer />;
   if (driver === 'containerd' || driver === 'kata-containers') return <CreateContainerd key={driver} driver={driver} />;
   return <p className="screen">No create form for {driver} yet.</p>;

@@ -48,7 +48,9 @@ async function call(w: WorkloadInfo, action: Direct): Promise<WorkloadInfo | und
     case 'resume':
       return track('workloads.resume', { id }, meta);
     case 'delete':
-      await track('workloads.delete', { id, force: w.state === 'running' || w.state === 'paused' }, meta);
+      // Only ever run after the confirmation dialog: that is the admin's yes, so force goes with it
+      // (a running workload is stopped first; a libvirt domain is undefined only with force).
+      await track('workloads.delete', { id, force: true }, meta);
       return undefined;
   }
 }

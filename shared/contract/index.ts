@@ -31,6 +31,7 @@ import {
   absolutePathSchema,
   driverIdSchema,
   memoryMbSchema,
+  nameSchema,
   snapshotNameSchema,
   timeoutSecSchema,
   mustBe,
@@ -92,6 +93,11 @@ export const methods = {
       })
       .strict(),
     'Move a workload to another engine or host',
+    { long: true },
+  ).returns<WorkloadInfo>(),
+  'workloads.convert': method(
+    z.object({ id: workloadIdSchema, to: driverIdSchema, name: nameSchema.optional() }).strict(),
+    'Turn a stopped workload into one of another driver (a kvm VM into a libvirt domain and back), moving its disks',
     { long: true },
   ).returns<WorkloadInfo>(),
 

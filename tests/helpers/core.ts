@@ -21,7 +21,7 @@ export async function openTestCore(prefix?: string): Promise<{ core: Core; clien
   };
 }
 
-/** Drivers whose workloads live in the data dir itself; engine-backed ones are shared between suites. */
+/** Drivers whose workloads live in the data dir itself; engine-backed ones are shared between suites (libvirt: see purge). */
 const DATA_DIR_DRIVERS = new Set(['process', 'kvm']);
 
 /**
@@ -32,9 +32,17 @@ const DATA_DIR_DRIVERS = new Set(['process', 'kvm']);
  */
 export async function purge(client: NovaClient, home: string): Promise<void> {
   const { workloads } = await client.call('workloads.list', {}).catch(() => ({ workloads: [] }));
-  await Promise.all(
+  // libvirt domains live in the shared daemon: only those this data dir defined (their folder is in it) are its own.
+  const ownDomains = await Promise.all(
     workloads
-      .filter((w) => DATA_DIR_DRIVERS.has(w.driver))
+      .filter((w) => w.driver === 'libvirt' && w.managed)
+      .map(async (w) => {
+        const d = await client.call('workloads.inspect', { id: w.id }).catch(() => undefined);
+        return typeof d?.runtime.dir === 'string' && d.runtime.dir.startsWith(`${home}/`) ? w : undefined;
+      }),
+  );
+  await Promise.all(
+    [...workloads.filter((w) => DATA_DIR_DRIVERS.has(w.driver)), ...ownDomains.filter((w) => w !== undefined)]
       .map((w) =>
         client.call('workloads.delete', { id: w.id, force: true }).catch((e: unknown) => {
           console.warn(`purge of ${home}: ${w.id}: ${(e as Error).message}`);

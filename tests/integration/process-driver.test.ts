@@ -197,8 +197,8 @@ describe('process driver, against real processes', () => {
     await client.call('workloads.delete', { id: w.id });
   });
 
-  it('answers UNAVAILABLE with the reason for drivers not built yet', async () => {
-    await expect(client.call('workloads.create', { driver: 'libvirt', name: 'vm1' } as never)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'libvirt: not built yet' });
+  it('checks a create against its own driver’s schema, and lists every driver in matrix order', async () => {
+    await expect(client.call('workloads.create', { driver: 'libvirt', name: 'vm1' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'memoryMB', message: 'memoryMB: is required' });
     const drivers = await client.call('drivers.list', {});
     expect(drivers.map((d) => d.id)).toEqual(['kvm', 'container', 'containerd', 'kata-containers', 'process', 'libvirt']);
     const proc = drivers.find((d) => d.id === 'process')!;

@@ -160,6 +160,21 @@ export const migrate: Command = async (argv, ctx) => {
   return 0;
 };
 
+/** Import/export between drivers: `convert web --to libvirt`, `convert libvirt:UUID --to kvm`. */
+export const convert: Command = async (argv, ctx) => {
+  const { values, positionals } = parse(argv, { to: { type: 'string' }, name: { type: 'string' } }, { min: 1, max: 1, names: 'ID' });
+  if (values.to === undefined) throw new NovaError('INVALID_ARGUMENT', '--to: is required (the driver to turn it into: libvirt or kvm)', { field: 'to' });
+  const to = String(values.to);
+  if (!isDriverId(to)) throw new NovaError('INVALID_ARGUMENT', `--to: '${to}' is not a driver`, { field: 'to' });
+  const w = await callWithProgress(ctx, 'workloads.convert', {
+    id: await resolveWorkload(ctx.client, positionals[0]!),
+    to,
+    ...(values.name !== undefined ? { name: String(values.name) } : {}),
+  });
+  ctx.io.out(values.json ? JSON.stringify(w, null, 2) : `${w.id} ${w.state}`);
+  return 0;
+};
+
 export const logs: Command = async (argv, ctx) => {
   const { values, positionals } = parse(argv, { follow: { type: 'boolean', short: 'f' }, tail: { type: 'string' } }, { min: 1, max: 1, names: 'ID' });
   const id = await resolveWorkload(ctx.client, positionals[0]!);

@@ -3,6 +3,7 @@ import type { Options } from '../args.js';
 import { containerFlags } from './container.js';
 import { containerdFlags } from './containerd.js';
 import { kvmFlags } from './kvm.js';
+import { libvirtFlags } from './libvirt.js';
 import { processFlags } from './process.js';
 
 /** How `novacron create --driver D` reads its driver's flags into a create spec. */
@@ -19,4 +20,5 @@ export const CREATE_FLAGS: Partial<Record<DriverId, CreateFlags>> = {
   container: containerFlags,
   containerd: containerdFlags,
   'kata-containers': containerdFlags,
+  libvirt: libvirtFlags,
 };

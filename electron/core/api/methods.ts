@@ -129,6 +129,17 @@ export function createMethods(core: Core): MethodImpl {
       return changed(await driver.migrate!(local, to, ctx));
     },
 
+    'workloads.convert': async ({ id, to, name }, ctx) => {
+      const ref = parseWorkloadId(id)!;
+      if (ref.driver === to) throw new NovaError('INVALID_ARGUMENT', `to: '${id}' is already a ${to} workload`, { field: 'to' });
+      const { drivers: usable } = await drivers.available();
+      const converter = usable.find((d) => d.convert !== undefined && d.converts?.some((c) => c.from === ref.driver && c.to === to));
+      if (!converter) throw new NovaError('NOT_SUPPORTED', `${ref.driver} → ${to}: no available driver converts these (libvirt converts kvm VMs to domains and back)`);
+      const made = parseWorkloadId(await converter.convert!(id, to, name !== undefined ? { name } : {}, ctx))!;
+      events.publish({ type: 'workload-removed', id });
+      return changed(await (await drivers.get(made.driver)).info(made.local, ctx.signal));
+    },
+
     'snapshots.list': async ({ id }, ctx) => {
       const { driver, local } = await target(id, 'snapshot');
       return driver.snapshots!.list(local, ctx.signal);

@@ -32,6 +32,7 @@ export function defaults(paths: Paths): Config {
     'kata_containers.hypervisor': 'qemu',
     'kata_containers.base_path': join(paths.home, 'kata'),
     'libvirt.uri': 'qemu:///system',
+    'libvirt.shared_storage': false,
     'log.level': 'info',
   };
 }

@@ -119,6 +119,13 @@ export interface Driver {
     pull?(ref: string, ctx: OpContext): Promise<ImageInfo>;
     delete(ref: string, ctx: OpContext): Promise<void>;
   };
+  /** Conversions this driver carries out, both ways where it knows both formats (libvirt: kvm VM ⇄ domain). */
+  readonly converts?: readonly { from: DriverId; to: DriverId }[];
+  /**
+   * Turn a stopped workload (a full id, of the `from` driver of one of `converts`) into one
+   * of `to`, moving its disks; the source is gone afterwards. Returns the new workload's id.
+   */
+  convert?(sourceId: string, to: DriverId, opts: { name?: string }, ctx: OpContext): Promise<string>;
   /**
    * State changes the driver learns of by itself (a process died, an engine event). The
    * manager subscribes while someone watches events, and disposes when nobody does.

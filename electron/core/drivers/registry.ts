@@ -18,7 +18,7 @@ export const DRIVER_ENTRIES: readonly DriverEntry[] = [
   { id: 'containerd', name: 'containerd', load: async () => (await import('./containerd/index.js')).createContainerdDriver },
   { id: 'kata-containers', name: 'Kata Containers', load: async () => (await import('./containerd/index.js')).createKataDriver },
   { id: 'process', name: 'Process', load: async () => (await import('./process/index.js')).createProcessDriver },
-  { id: 'libvirt', name: 'libvirt' },
+  { id: 'libvirt', name: 'libvirt', load: async () => (await import('./libvirt/index.js')).createLibvirtDriver },
 ];
 
 export const NOT_BUILT = 'not built yet';

@@ -19,6 +19,7 @@ export const RECORDED_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'workloads.delete',
   'workloads.scale',
   'workloads.migrate',
+  'workloads.convert',
   'snapshots.create',
   'snapshots.revert',
   'snapshots.delete',
@@ -51,6 +52,8 @@ function targetOf(method: MethodName, input: Input): string | undefined {
       return str(input.ref);
     case 'workloads.migrate':
       return str(input.to);
+    case 'workloads.convert':
+      return typeof input.to === 'string' ? `to ${input.to}` : undefined;
     case 'workloads.scale':
       return [typeof input.memoryMB === 'number' ? `memory ${input.memoryMB} MiB` : '', typeof input.cpus === 'number' ? `cpus ${input.cpus}` : ''].filter(Boolean).join(', ');
     case 'vnc.save':

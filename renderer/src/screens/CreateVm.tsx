@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { kvmCreateSchema } from '../../../shared/drivers/kvm.js';
+import { libvirtCreateSchema } from '../../../shared/drivers/libvirt.js';
 import { RemoteError } from '../../../shared/contract/client.js';
 import { fieldErrors } from '../../../shared/validate.js';
 import { Field } from '../components/Field.js';
@@ -10,6 +11,9 @@ import { useWorkloads } from '../stores/workloads.js';
 import { client } from '../transport/client.js';
 
 type DiskKind = 'new' | 'existing' | 'clone' | 'none';
+/** The drivers that take this form: NovaCron's own QEMU, and libvirt, which defines a domain from the same fields. */
+type VmDriver = 'kvm' | 'libvirt';
+const SCHEMAS = { kvm: kvmCreateSchema, libvirt: libvirtCreateSchema };
 
 interface Draft {
   name: string;
@@ -30,7 +34,7 @@ interface Draft {
 const EMPTY: Draft = { name: '', memoryMB: '512', cpus: '1', diskKind: 'new', disk: '10', iso: '', kernel: '', initrd: '', append: '', accel: 'auto', machine: 'pc', portForwards: '', start: true };
 
 /** The form's text → the contract's spec; what cannot even be parsed is a local error on its field. */
-function toSpec(d: Draft): { spec: Record<string, unknown>; local: Record<string, string> } {
+function toSpec(d: Draft, driver: VmDriver): { spec: Record<string, unknown>; local: Record<string, string> } {
   const local: Record<string, string> = {};
   const int = (v: string, field: string) => {
     const n = Number(v);
@@ -51,7 +55,7 @@ function toSpec(d: Draft): { spec: Record<string, unknown>; local: Record<string
   const opt = (k: 'iso' | 'kernel' | 'initrd' | 'append') => (d[k].trim() ? { [k]: d[k].trim() } : {});
   return {
     spec: {
-      driver: 'kvm',
+      driver,
       name: d.name,
       memoryMB: int(d.memoryMB, 'memoryMB'),
       cpus: int(d.cpus, 'cpus'),
@@ -72,18 +76,19 @@ function toSpec(d: Draft): { spec: Record<string, unknown>; local: Record<string
 const fieldOf = (path: string) => (path.startsWith('disks') ? 'disk' : path.split('.')[0]!);
 
 /**
- * Create a QEMU VM. Checked as you type with the contract's own schema; what only the core
- * knows (the file exists, the size fits the host) comes back onto the field it names.
+ * Create a QEMU VM, or a libvirt domain from the same form. Checked as you type with the
+ * contract's own schema; what only the core knows (the file exists, the size fits the
+ * host) comes back onto the field it names.
  */
-export function CreateVm() {
-  const accelHere = useDrivers((s) => s.byId.kvm?.details?.accelerator);
+export function CreateVm({ driver = 'kvm' }: { driver?: VmDriver }) {
+  const accelHere = useDrivers((s) => s.byId[driver]?.details?.accelerator);
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState<string | undefined>();
-  const { spec, local } = toSpec(draft);
+  const { spec, local } = toSpec(draft, driver);
   const errors: Record<string, string> = {};
-  for (const [k, v] of Object.entries(fieldErrors(kvmCreateSchema, spec))) errors[fieldOf(k)] ??= v;
+  for (const [k, v] of Object.entries(fieldErrors(SCHEMAS[driver], spec))) errors[fieldOf(k)] ??= v;
   Object.assign(errors, local, serverErrors);
   const shown = (f: string) => (touched[f] ? errors[f] : undefined);
   const set = (f: keyof Draft) => (e: { target: { value: string } }) => {
@@ -109,7 +114,7 @@ export function CreateVm() {
       notify('info', `${w.name} created`, w.id);
       go({ screen: 'workload', id: w.id });
     } catch (err) {
-      if (err instanceof RemoteError && err.field) setServerErrors({ [fieldOf(err.field)]: err.message.replace(/^(kvm: )?[\w.]+: /, '') });
+      if (err instanceof RemoteError && err.field) setServerErrors({ [fieldOf(err.field)]: err.message.replace(/^((kvm|libvirt): )?[\w.]+: /, '') });
       else notify('error', `Create failed: ${(err as Error).message}`);
     } finally {
       setBusy(undefined);
@@ -120,7 +125,7 @@ export function CreateVm() {
   return (
     <section className="screen">
       <header className="screen-head">
-        <h1>New virtual machine</h1>
+        <h1>{driver === 'libvirt' ? 'New libvirt domain' : 'New virtual machine'}</h1>
       </header>
       <form className="form" onSubmit={(e) => void submit(e)} noValidate data-testid="create-vm-form">
         <Field name="name" label="Name" error={shown('name')} hint="Letters, digits, _ . - (at most 63)">
