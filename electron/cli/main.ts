@@ -14,7 +14,7 @@ import { terminal } from './commands/terminal.js';
 import { revert, snapshot, snapshotRm, snapshots } from './commands/snapshots.js';
 import { create, inspect, logs, ls, migrate, rm, scale, simple, stats, stop } from './commands/workloads.js';
 
-const COMMANDS: Record<string, Command> = {
+export const COMMANDS: Record<string, Command> = {
   drivers,
   ls,
   create,
@@ -83,6 +83,11 @@ export async function main(argv: string[], io = { out: (s: string) => console.lo
     return EXIT_CODES[e.code];
   };
   if (!command) return fail({ code: 'INVALID_ARGUMENT', message: `command: '${name}' is not a novacron command (see novacron --help)` });
+  // `create --driver D --help` shows that driver's flags; every other command's help is the usage.
+  if (name !== 'create' && rest.some((a) => a === '--help' || a === '-h')) {
+    io.out(USAGE);
+    return 0;
+  }
   let core: Core | undefined;
   try {
     core = await Core.open({ role: name === 'serve' ? 'headless' : 'cli' });
