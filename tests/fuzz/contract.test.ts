@@ -10,7 +10,7 @@ describe('bad input: the contract and the CLI under fuzzing', () => {
   it(
     'never crashes, never writes outside the data dir, never spawns a shell',
     async () => {
-      const f = await fuzzContract(SOAK ? { contractCases: 8400, cliCases: 1500, childCases: 60 } : { contractCases: 1000, cliCases: 250, childCases: 6 });
+      const f = await fuzzContract(SOAK ? { contractCases: 8400, cliCases: 1500, childCases: 150 } : { contractCases: 1000, cliCases: 250, childCases: 6 });
       const methods = Object.values(f.perMethod);
       const streams = Object.values(f.perStream);
       console.log(

@@ -218,10 +218,14 @@ function runChild(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: numbe
     const child = execFile(process.execPath, [BIN, ...argv], { env: { ...env, NOVACRON_TOKEN: '' }, timeout: 30_000 }, () => undefined);
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     child.stdin?.end();
-    const timer = setTimeout(() => {
+    const running = () => {
+      clearTimeout(timer);
       child.kill('SIGTERM');
       resolve({ code: 'running', stderr });
-    }, 1_500);
+    };
+    const timer = setTimeout(running, 1_500);
+    // serve says where it serves once it listens: that is its success.
+    child.stdout?.on('data', (b: Buffer) => b.toString().includes('Open: ') && running());
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stderr });

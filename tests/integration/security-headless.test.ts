@@ -70,7 +70,7 @@ describe('headless mode: no route without the token', () => {
   });
 
   it('refuses every route and method without a token, or with a wrong one', async () => {
-    const wrong = [{}, { Authorization: 'Bearer nope' }, { Authorization: `Bearer ${srv.token}x` }, { Authorization: `Basic ${srv.token}` }, { Cookie: 'novacron_token=guess' }, { Cookie: `novacron_token=${srv.token.slice(0, -1)}` }];
+    const wrong: Record<string, string>[] = [{}, { Authorization: 'Bearer nope' }, { Authorization: `Bearer ${srv.token}x` }, { Authorization: `Basic ${srv.token}` }, { Cookie: 'novacron_token=guess' }, { Cookie: `novacron_token=${srv.token.slice(0, -1)}` }];
     for (const path of ROUTES) {
       for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']) {
         for (const headers of wrong) {
@@ -85,7 +85,8 @@ describe('headless mode: no route without the token', () => {
   });
 
   it('serves every route with the token (cookie, Bearer or the URL), and security headers with it', async () => {
-    for (const headers of [{ Authorization: `Bearer ${srv.token}` }, { Cookie: `novacron_token=${encodeURIComponent(srv.token)}` }]) {
+    const good: Record<string, string>[] = [{ Authorization: `Bearer ${srv.token}` }, { Cookie: `novacron_token=${encodeURIComponent(srv.token)}` }];
+    for (const headers of good) {
       for (const path of ROUTES) {
         const r = await request(srv.url, path, { headers });
         const want = path === '/nope.txt' || path === '/../package.json' ? 404 : 200;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Accel, PortForward } from '../../../../shared/drivers/kvm.js';
 import type { ExitInfo } from '../../../../shared/model.js';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJson, writeJsonAtomic } from '../../base/fsx.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
 import { isSameProcess } from '../../base/procfs.js';
 
@@ -173,12 +173,14 @@ export class VmStore {
         full = { version: 1, id, createdAt: new Date().toISOString(), ...def, disks };
         await writeJsonAtomic(join(partial, 'definition.json'), full);
         await writeJsonAtomic(join(partial, 'state.json'), {});
+        // The claim first: a claim whose directory never appeared is ignored (idOfName), but a
+        // directory without its claim would let a second create take the same name.
+        await writeFileAtomic(this.nameClaim(def.name), id);
         await rename(partial, this.dir(id));
       } catch (e) {
         await rm(partial, { recursive: true, force: true });
         throw e;
       }
-      await writeFile(this.nameClaim(def.name), id);
       return full;
     });
   }
