@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
@@ -92,6 +93,31 @@ describe('kill -9 inside process operations', () => {
     for (const f of figures) console.log(`kill -9 figures: ${describeFigures(f)}`);
     await purgeHome(home.env);
     home.cleanup();
+  });
+
+  it('adopts a program whose NovaCron died between spawning it and recording its pid (the narrowest window, forced)', async () => {
+    const { Core } = await import('../../electron/core/core.js');
+    const { inprocClient } = await import('../../electron/core/transport/inproc.js');
+    const core = await Core.open({ env: home.env, role: 'test' });
+    const client = inprocClient(core.router, 'test');
+    try {
+      const id = await createProcess(client, 'kp-win', 9998);
+      const local = id.slice('process:'.length);
+      // What start leaves when killed right after the spawn: the nonce recorded, the program running, no pid.
+      const nonce = 'f'.repeat(24);
+      writeFileSync(join(home.home, 'processes', local, 'state.json'), JSON.stringify({ spawning: { at: new Date().toISOString(), nonce } }));
+      const child = spawn('/bin/sleep', [marker(9998)], { detached: true, stdio: 'ignore', env: { PATH: '/usr/bin:/bin', NC_SPAWN: nonce } });
+      child.unref();
+      const w = (await client.call('workloads.list', { driver: 'process' })).workloads.find((x) => x.id === id);
+      expect(w?.state).toBe('running');
+      expect((await client.call('workloads.inspect', { id })).runtime.pid).toBe(child.pid);
+      // Adopted means owned: a second start is refused, a stop ends that very process.
+      await expect(client.call('workloads.start', { id })).rejects.toMatchObject({ code: 'CONFLICT' });
+      await client.call('workloads.delete', { id, force: true });
+      expect(existsSync(`/proc/${child.pid}/stat`) && !/\) Z /.test(readFileSync(`/proc/${child.pid}/stat`, 'utf8'))).toBe(false);
+    } finally {
+      core.dispose();
+    }
   });
 
   for (const [i, spec] of [create, start, remove].entries()) {

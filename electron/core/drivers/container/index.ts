@@ -69,6 +69,8 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
   };
 
   const list = async (signal: AbortSignal): Promise<WorkloadInfo[]> => {
+    // Where a killed NovaCron left a migration half-done, the next look finishes it, so what is listed is where things are.
+    await ctx.migrations.settle();
     const here = (await containersOf(await home(), signal)).map((c) => infoOf(c));
     return [...here, ...(await listAway(signal))].sort((a, b) => a.name.localeCompare(b.name));
   };
