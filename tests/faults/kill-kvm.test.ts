@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
@@ -145,6 +146,31 @@ describeWith('QEMU', why, 'kill -9 inside VM operations', () => {
     for (const f of figures) console.log(`kill -9 figures: ${describeFigures(f)}`);
     await purgeHome(home.env);
     home.cleanup();
+  });
+
+  it('ends the old QEMU of a local migration whose NovaCron died right after handing over (the narrowest window, forced)', async () => {
+    const { Core } = await import('../../electron/core/core.js');
+    const { inprocClient } = await import('../../electron/core/transport/inproc.js');
+    const core = await Core.open({ env: home.env, role: 'test' });
+    const client = inprocClient(core.router, 'test');
+    try {
+      const { id } = await vm(client, 'kk-ret', true);
+      // Stands in for the source QEMU left in postmigrate: a process whose command line names this VM.
+      const old = spawn('/bin/sh', ['-c', 'sleep 3600', `process=nc-${id.slice(4)}`], { detached: true, stdio: 'ignore' });
+      old.unref();
+      const startTicks = Number(readFileSync(`/proc/${old.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
+      const stateFile = join(home.home, 'vms', id.slice(4), 'state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
+      writeFileSync(stateFile, JSON.stringify({ ...state, retiring: { pid: old.pid, startTicks } }));
+      const w = (await client.call('workloads.list', { driver: 'kvm' })).workloads.find((x) => x.id === id);
+      expect(w?.state).toBe('running');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(`/proc/${old.pid}/stat`) && !/\) Z /.test(readFileSync(`/proc/${old.pid}/stat`, 'utf8'))).toBe(false);
+      expect(JSON.parse(readFileSync(stateFile, 'utf8'))).not.toHaveProperty('retiring');
+      await client.call('workloads.delete', { id, force: true });
+    } finally {
+      core.dispose();
+    }
   });
 
   for (const [i, spec] of [create, start, snapshot, migrate, remove].entries()) {

@@ -128,17 +128,22 @@ export async function migrate(kvm: Kvm, local: string, to: string, ctx: OpContex
     }
     // The destination is the VM from here on; the source, paused in postmigrate, only has to go.
     const status = (await withQmp(qmpPath(destRun, true), (q) => q.execute<{ status: string }>('query-status'))).status;
+    // The source goes with the same write that makes the destination the VM: killed right after it, the next look ends the source.
+    const retiring = { pid: run.pid!, startTicks: run.startTicks!, ...(run.runDir ? { runDir: run.runDir } : {}) };
     await kvm.store.writeRunState(def.id, {
       ...destRun,
       instance,
       startedAt: new Date().toISOString(),
       ...(run.accel ? { accel: run.accel } : {}),
       lastStatus: status,
+      retiring,
     });
     await src.execute('quit').catch(() => undefined);
     src.close();
     await terminate(run).catch(() => undefined);
     if (run.runDir) await rm(run.runDir, { recursive: true, force: true });
+    const { retiring: _r, ...settled } = await kvm.store.runState(def.id);
+    await kvm.store.writeRunState(def.id, settled);
     // Only now are the forwarded host ports free for the new QEMU to take.
     const failedForwards = await withQmp(qmpPath(destRun), async (q) => {
       const failed: string[] = [];

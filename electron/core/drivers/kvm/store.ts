@@ -60,6 +60,8 @@ export interface VmRunState {
   spawning?: { runDir: string; instance: number; accel: 'kvm' | 'tcg'; at: string };
   /** Written before a local migration spawns its destination: a NovaCron killed mid-migration leaves it to be reconciled. */
   migrating?: { runDir: string; instance: number; at: string };
+  /** The source QEMU of a finished local migration, recorded with the destination: whoever sees it still alive ends it. */
+  retiring?: { pid: number; startTicks: number; runDir?: string };
 }
 
 /** How a QEMU ended, written by the NovaCron process that spawned it when it saw the end. */
