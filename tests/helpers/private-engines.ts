@@ -152,7 +152,7 @@ export async function privateDockerd(prefix: string, containerdSocket: string): 
     },
     async kill() {
       const pid = daemonPid();
-      if (pid) process.kill(pid, 'SIGKILL');
+      if (pid && existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');
       await gone(pid);
     },
     async stop() {
