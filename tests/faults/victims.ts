@@ -123,3 +123,48 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** A desktop core that takes many calls at once (the concurrency suite): each answer comes back with its id. */
+export interface CorePool {
+  pid: number;
+  call(method: MethodName, input: Record<string, unknown>): Promise<Result<unknown>>;
+  close(): Promise<void>;
+}
+
+export async function desktopCore(env: NodeJS.ProcessEnv): Promise<CorePool> {
+  const child = spawn(process.execPath, [await desktopHarness()], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const pending = new Map<number, (r: Result<unknown>) => void>();
+  let buf = '';
+  let next = 1;
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the desktop core exited (${code})`)));
+    child.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        if (l === 'ready') resolve();
+        else if (l.trim()) {
+          const { id, r } = JSON.parse(l) as { id: number; r: Result<unknown> };
+          pending.get(id)?.(r);
+          pending.delete(id);
+        }
+      }
+    });
+  });
+  return {
+    pid: child.pid!,
+    call: (method, input) =>
+      new Promise((resolve) => {
+        const id = next++;
+        pending.set(id, resolve);
+        child.stdin!.write(`${JSON.stringify({ id, method, input })}\n`);
+      }),
+    close: async () => {
+      child.stdin!.end();
+      const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+      clearTimeout(t);
+    },
+  };
+}

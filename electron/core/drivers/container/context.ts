@@ -60,8 +60,7 @@ export class ContainerContext {
    * revert and migration), then the engine's own id or name (containers made elsewhere).
    */
   async find(local: string, signal: AbortSignal): Promise<Found> {
-    // The local id ends up in the engine's URL path: only what a name or an id can hold.
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(local)) throw invalid('id', `'${local}' is not a container id or name`, D);
+    checkLocal(local);
     await this.migrations.settle();
     const { engine, away } = await this.engineOf(local);
     const hits = await call(`find ${local}`, () =>
@@ -86,11 +85,17 @@ export class ContainerContext {
 
   /** Revert and migrate recreate the container: one at a time per workload, across processes. */
   async exclusive<T>(local: string, op: string, fn: () => Promise<T>): Promise<T> {
+    checkLocal(local);
     await mkdir(join(this.dir, 'locks'), { recursive: true });
     // A migration of this workload that a killed NovaCron left half-done is finished first.
     await this.migrations.settle();
     return withLock(join(this.dir, 'locks', local), op, `container workload '${local}'`, fn);
   }
+}
+
+/** A local id ends up in the engine's URL path and in a lock's file name: only what a name or an id can hold. */
+export function checkLocal(local: string): void {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(local) || local.includes('..')) throw invalid('id', `'${local}' is not a container id or name`, D);
 }
 
 /** Inspect many containers, a few at a time, skipping those removed meanwhile. */
