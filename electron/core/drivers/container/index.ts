@@ -182,7 +182,8 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
     pause: (local, op) =>
       ctx.exclusive(local, `pause by ${op.origin}`, async () => {
         const f = await ctx.find(local, op.signal);
-        if (!f.c.State.Running || f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is ${f.c.State.Status}, not running`);
+        if (f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is already paused`);
+        if (!f.c.State.Running) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is not running (${f.c.State.Status})`);
         await call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause());
         return after(f, op.signal);
       }),
@@ -190,7 +191,7 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
     resume: (local, op) =>
       ctx.exclusive(local, `resume by ${op.origin}`, async () => {
         const f = await ctx.find(local, op.signal);
-        if (!f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is ${f.c.State.Status}, not paused`);
+        if (!f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is not paused (${f.c.State.Status})`);
         await call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause());
         return after(f, op.signal);
       }),
