@@ -55,7 +55,7 @@ async function lsAfter(since: number): Promise<{ ms: number; workloads: Workload
  * 0.8 s on this machine before it even asks. It must answer with the fault, never wait for
  * a dead engine to time out; the 1 s bound is for what watches (the page, events --follow).
  */
-const LS_MS = 3_000;
+const LS_MS = 5_000;
 
 const listed = async () => {
   const r = await lsAfter(Date.now());
@@ -75,7 +75,8 @@ describeWith('QEMU, dockerd and containerd', why, 'engine faults under watched w
     };
     await run(['images', 'import', '--driver', 'containerd', busyboxArchive('docker'), '--name', 'ef/busybox:1']);
     ids.vm = await run(['create', '--driver', 'kvm', '--name', 'ef-vm', '--memory', '32', '--base', bootSectorImage(), '--accel', 'tcg']);
-    ids.ct = await run(['create', '--driver', 'container', '--name', 'ef-ct', '--image', image, '--cmd', 'sleep', '--arg', '3600', '--network', 'none']);
+    // A shell that ends at SIGTERM: a restarted dockerd stops what was running, and would wait 10 s for a plain sleep.
+    ids.ct = await run(['create', '--driver', 'container', '--name', 'ef-ct', '--image', image, '--cmd', 'sh', '--arg=-c', '--arg', 'trap "exit 0" TERM; while :; do sleep 1; done', '--network', 'none']);
     ids.ctd = await run(['create', '--driver', 'containerd', '--name', 'ef-ctd', '--image', 'ef/busybox:1', '--cmd', 'sleep', '--arg', '3600']);
     for (const id of Object.values(ids)) await run(['start', id]);
     // The page's view: the headless server's event stream. The CLI's: events --follow.

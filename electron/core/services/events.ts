@@ -57,7 +57,11 @@ export class EventService implements Disposable {
         for (const id of this.drivers.ids) {
           const d = this.drivers.cached(id);
           if (!d?.watch || attached.has(id)) continue;
-          void this.drivers.detect(id).then((det) => det.available && attach(d), () => undefined);
+          // An engine that is down (not one that is not installed) is asked afresh, past the detection cache.
+          void this.drivers
+            .detect(id)
+            .then((det) => (det.available || det.absent ? det : this.drivers.detect(id, true)))
+            .then((det) => det.available && attach(d), () => undefined);
         }
       }),
     );
