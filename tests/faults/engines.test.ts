@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CoreEvent, WorkloadInfo } from '../../shared/model.js';
 import type { EventRecord } from '../../shared/observability.js';
@@ -27,7 +28,7 @@ const tag = randomBytes(3).toString('hex');
 const home = tempHome('nc-ef-');
 const figures: string[] = [];
 let ctd: PrivateEngine;
-let dkd: PrivateEngine & { docker: import('dockerode') };
+let dkd: PrivateEngine & { docker: Docker };
 let env: NodeJS.ProcessEnv;
 let srv: Awaited<ReturnType<typeof serve>>;
 let closeWs: () => void;

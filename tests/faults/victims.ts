@@ -138,7 +138,7 @@ export async function desktopCore(env: NodeJS.ProcessEnv): Promise<CorePool> {
   let next = 1;
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the desktop core exited (${code})`)));
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdout.on('data', (b: Buffer) => {
       buf += b.toString();
       const lines = buf.split('\n');
       buf = lines.pop()!;
@@ -158,10 +158,10 @@ export async function desktopCore(env: NodeJS.ProcessEnv): Promise<CorePool> {
       new Promise((resolve) => {
         const id = next++;
         pending.set(id, resolve);
-        child.stdin!.write(`${JSON.stringify({ id, method, input })}\n`);
+        child.stdin.write(`${JSON.stringify({ id, method, input })}\n`);
       }),
     close: async () => {
-      child.stdin!.end();
+      child.stdin.end();
       const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
       clearTimeout(t);

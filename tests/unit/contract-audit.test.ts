@@ -65,7 +65,12 @@ describe('the contract audit', () => {
     const fieldsOf = (schema: unknown, acc: string[] = [], depth = 0): string[] => {
       const def = (schema as { def?: { type: string; shape?: unknown; innerType?: unknown; element?: unknown; options?: unknown[]; in?: unknown } }).def;
       if (!def || depth > 6) return acc;
-      if (def.type === 'object') for (const [k, v] of Object.entries((schema as { shape: Record<string, unknown> }).shape)) (acc.push(k), fieldsOf(v, acc, depth + 1));
+      if (def.type === 'object') {
+        for (const [k, v] of Object.entries((schema as { shape: Record<string, unknown> }).shape)) {
+          acc.push(k);
+          fieldsOf(v, acc, depth + 1);
+        }
+      }
       if (def.innerType) fieldsOf(def.innerType, acc, depth + 1);
       if (def.in) fieldsOf(def.in, acc, depth + 1);
       if (def.element) fieldsOf(def.element, acc, depth + 1);
