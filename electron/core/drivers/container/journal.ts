@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { NovaError } from '../../base/errors.js';
-import { readJson, writeJsonAtomic } from '../../base/fsx.js';
+import { readJson, sweepTempFiles, writeJsonAtomic } from '../../base/fsx.js';
 import { acquireLock } from '../../base/lock.js';
 import type { Engine } from './engine.js';
 import { statusOf } from './errors.js';
@@ -69,8 +69,14 @@ export class MigrationJournal {
     await rm(this.file(local), { force: true });
   }
 
+  private swept = false;
+
   /** Finish every migration whose NovaCron died (its lock is stale); one still running elsewhere is left alone. */
   async settle(): Promise<void> {
+    if (!this.swept) {
+      this.swept = true;
+      await sweepTempFiles(this.dir);
+    }
     const names = await readdir(this.dir).catch(() => [] as string[]);
     for (const n of names.filter((x) => x.endsWith('.json'))) {
       const entry = await readJson<MigrationEntry>(join(this.dir, n)).catch(() => undefined);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Accel, PortForward } from '../../../../shared/drivers/kvm.js';
 import type { ExitInfo } from '../../../../shared/model.js';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../../base/fsx.js';
+import { readJson, sweepTempFiles, writeFileAtomic, writeJsonAtomic } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
 import { isSameProcess } from '../../base/procfs.js';
 
@@ -218,6 +218,8 @@ export class VmStore {
           if (age > olderThanMs) await rm(path, { recursive: true, force: true });
         }),
     );
+    // Half-written temp files of definitions, states and name claims (the files themselves are whole: they are renamed into place).
+    for (const dir of [...names.filter(isVmId).map((n) => join(this.base, n)), join(this.base, '.names')]) await sweepTempFiles(dir, olderThanMs);
   }
 
   /** Whether a live process holds the VM's lock (an operation is in progress somewhere). */

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../../../shared/model.js';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../../base/fsx.js';
+import { readJson, sweepTempFiles, writeFileAtomic, writeJsonAtomic } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
 
 /** What the admin asked for. Written once at create; scale rewrites the limits. */
@@ -207,6 +207,8 @@ export class ProcessStore {
           if (age > olderThanMs) await rm(path, { recursive: true, force: true });
         }),
     );
+    // Half-written temp files of definitions, states and name claims (the files themselves are whole: they are renamed into place).
+    for (const dir of [...names.filter(isLocalId).map((n) => join(this.base, n)), join(this.base, '.names')]) await sweepTempFiles(dir, olderThanMs);
   }
 
   withLock<T>(id: string, op: string, what: string, fn: () => Promise<T>): Promise<T> {
