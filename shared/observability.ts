@@ -136,7 +136,7 @@ export const eventLogInput = z
 
 export const diagInput = z
   .object({
-    /** A directory or a new file on the core's host; default: <data dir>/diagnostics/. */
+    /** A directory or a new file inside the data dir (the core checks, links resolved); default: <data dir>/diagnostics/. */
     out: absolutePathSchema.optional(),
     events: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(EVENTS_LIST_MAX, `must be at most ${EVENTS_LIST_MAX}`).optional(),
     logLines: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(100_000, 'must be at most 100000').optional(),

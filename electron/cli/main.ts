@@ -14,7 +14,7 @@ import { terminal } from './commands/terminal.js';
 import { revert, snapshot, snapshotRm, snapshots } from './commands/snapshots.js';
 import { convert, create, inspect, logs, ls, migrate, rm, scale, simple, stats, stop } from './commands/workloads.js';
 
-const COMMANDS: Record<string, Command> = {
+export const COMMANDS: Record<string, Command> = {
   drivers,
   ls,
   create,

@@ -1,4 +1,4 @@
-import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents, type WebFrameMain } from 'electron';
 import { METHOD_NAMES } from '../../shared/contract/index.js';
 import { IPC_STREAM, ipcChannelOf, type ServerMessage } from '../../shared/contract/wire.js';
 import type { Router } from '../core/api/router.js';
@@ -9,17 +9,19 @@ import type { Disposable } from '../core/base/lifecycle.js';
  * pair of channels for streams. Only our own window may call; everything a window
  * subscribed to is disposed when it goes away.
  */
-export function registerIpc(router: Router, isTrusted: (sender: WebContents, frameUrl: string | undefined) => boolean): Disposable {
+export function registerIpc(router: Router, isTrusted: (sender: WebContents, frame: WebFrameMain | null | undefined) => boolean): Disposable {
   const perWindow = new Map<number, Map<number, Disposable>>();
 
-  const trusted = (e: IpcMainInvokeEvent | IpcMainEvent) => isTrusted(e.sender, e.senderFrame?.url);
+  /** A window's connection id: what its terminal sessions are bound to. */
+  const clientOf = (wc: WebContents) => `ipc-${wc.id}`;
+  const trusted = (e: IpcMainInvokeEvent | IpcMainEvent) => isTrusted(e.sender, e.senderFrame);
   const denied = { ok: false, error: { code: 'UNAVAILABLE', message: 'this window may not call NovaCron' } } as const;
 
   for (const m of METHOD_NAMES) {
     ipcMain.handle(ipcChannelOf(m), async (e, payload: { input?: unknown; op?: unknown } | undefined) => {
       if (!trusted(e)) return denied;
       const op = typeof payload?.op === 'string' ? payload.op : undefined;
-      return router.call(m, payload?.input, { origin: 'desktop', ...(op ? { op } : {}) });
+      return router.call(m, payload?.input, { origin: 'desktop', client: clientOf(e.sender), ...(op ? { op } : {}) });
     });
   }
 
@@ -61,7 +63,7 @@ export function registerIpc(router: Router, isTrusted: (sender: WebContents, fra
         send({ t: 'end', id });
         finish();
       },
-    }, { origin: 'desktop' });
+    }, { origin: 'desktop', client: clientOf(wc) });
     if (finished) d.dispose();
     else subs.set(id, d);
   };

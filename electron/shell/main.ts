@@ -3,7 +3,7 @@
 import { app, BrowserWindow } from 'electron';
 import { Core } from '../core/core.js';
 import { registerIpc } from './ipc.js';
-import { createMainWindow, isOurPage, lockDown } from './window.js';
+import { createMainWindow, isTrustedSender, lockDown } from './window.js';
 
 app.enableSandbox();
 
@@ -13,11 +13,8 @@ async function boot(): Promise<void> {
   const core = await Core.open({ role: 'desktop' });
   // The desktop app is long-lived: crashes its drivers report reach the event log even with no window open.
   const watching = core.obs.watchDrivers(core.events);
-  const ipc = registerIpc(core.router, (sender, frameUrl) => {
-    // Only a top-level frame of one of our own windows showing our own page may call.
-    const win = BrowserWindow.fromWebContents(sender);
-    return win !== null && isOurPage(frameUrl ?? sender.getURL());
-  });
+  // Only the top frame of one of our own windows showing our own page may call.
+  const ipc = registerIpc(core.router, isTrustedSender);
   // The VNC consoles' WebSocket proxy, on loopback: the page connects with a one-time ticket from console.open.
   await core.consoles.startStandalone('127.0.0.1', 0);
   createMainWindow();

@@ -37,9 +37,10 @@ export function hostileStrings(dataDir: string, symlinkOut: string): string[] {
     'ünïcödé-名前-🚀',
     '\u202eevil',
     'process:',
-    'process:../../etc',
     'process:000000000000',
     'kvm:x',
+    // Every driver's id with a path in it: a local id must never reach a file name or an engine URL as a path.
+    ...['process', 'kvm', 'container', 'containerd', 'kata-containers', 'libvirt'].flatMap((d) => [`${d}:../../etc`, `${d}:..`, `${d}:../${SENTINEL}`, `${d}:a/../../b`, `${d}:%2e%2e%2f`, `${d}:x\u0000y`]),
     ':',
     '%2e%2e%2f',
     'CON',

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
+import { CONFIG_KEY_NAMES } from '../../shared/config.js';
 import { anyValue, hostileNumbers } from './hostile.js';
 
 type Def = { type: string; [k: string]: unknown };
@@ -43,8 +44,12 @@ export function shaped(schema: z.ZodType, strings: string[], safe: (path: string
       return leaf(fc.boolean());
     case 'array':
       return leaf(fc.array(shaped(def.element as z.ZodType, strings, safe, `${path}[]`), { maxLength: 4 }));
-    case 'record':
-      return leaf(fc.dictionary(fc.constantFrom(...strings.filter((s) => s.length < 100), 'PATH', 'LD_PRELOAD', 'A'), fc.constantFrom(...strings.filter((s) => s.length < 100)), { maxKeys: 3 }));
+    case 'record': {
+      // Keys a record really takes here (config keys, environment names) as well as hostile ones.
+      const keys = fc.constantFrom(...strings.filter((s) => s.length < 100), 'PATH', 'LD_PRELOAD', 'A', ...CONFIG_KEY_NAMES);
+      const values = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...strings.filter((s) => s.length < 100)) }, fc.boolean(), fc.constant(null));
+      return leaf(fc.dictionary(keys, values, { maxKeys: 3 }));
+    }
     default:
       return anyValue(strings);
   }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,17 +108,26 @@ describe('the core log and the diagnostics bundle never hold a secret', () => {
     expect(readAll(x.dir)).not.toContain(DOCKER_PASSWORD);
   });
 
-  it('writes where --out says, never over an existing file, and through the contract too', async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'nc-obs-out-'));
-    untarred.push(outDir);
+  it('writes where --out says inside the data dir, never over an existing file, and through the contract too', async () => {
+    const outDir = mkdtempSync(join(t.home, 'out-'));
     const file = join(outDir, 'bundle.tar.gz');
     expect((await cli(['diag', '--out', file], env)).stdout.trim()).toBe(file);
     const again = await cli(['diag', '--out', file], env);
     expect(again.code).toBe(6);
     expect(again.stderr).toMatch(/^novacron: CONFLICT: out: .*bundle\.tar\.gz exists; NovaCron does not overwrite it/);
-    const bad = await cli(['diag', '--out', '/nonexistent-dir/x.tar.gz'], env);
+    const bad = await cli(['diag', '--out', `${t.home}/nonexistent-dir/x.tar.gz`], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^novacron: INVALID_ARGUMENT: out: \/nonexistent-dir is not a directory/);
+    expect(bad.stderr).toMatch(/^novacron: INVALID_ARGUMENT: out: .*\/nonexistent-dir is not a directory/);
+    // Outside the data dir, directly or through a link in it: refused, nothing written (issue 8).
+    const outside = mkdtempSync(join(tmpdir(), 'nc-obs-out-'));
+    untarred.push(outside);
+    symlinkSync(outside, join(t.home, 'link-out'));
+    for (const where of [outside, join(t.home, 'link-out'), join(t.home, 'link-out', 'x.tar.gz'), `${t.home}/../x.tar.gz`]) {
+      const r = await cli(['diag', '--out', where], env);
+      expect(r.code, where).toBe(2);
+      expect(r.stderr, where).toMatch(/^novacron: INVALID_ARGUMENT: out: .* is not inside the data dir/);
+    }
+    expect(readdirSync(outside)).toEqual([]);
     expect((await cli(['diag', '--log-lines', 'many'], env)).stderr).toMatch(/INVALID_ARGUMENT: --log-lines: must be a whole number/);
 
     const { client, close } = await wsClient(srv.url.replace('http', 'ws') + 'ws', { Cookie: `novacron_token=${TOKEN}` });

@@ -58,4 +58,17 @@ describe('configuration', () => {
     await writeConfigKeys(paths, { node_id: null });
     expect(readFileSync(paths.configFile, 'utf8')).not.toContain('node_id');
   });
+
+  it('treats an empty file as no keys, whatever was written to it before (found by the fuzzer)', async () => {
+    writeFileSync(paths.configFile, '');
+    await writeConfigKeys(paths, {});
+    await writeConfigKeys(paths, { node_id: null });
+    await writeConfigKeys(paths, { 'container.docker_path': 'docker' });
+    expect((await loadConfig(paths, t.env)).config['container.docker_path']).toBe('docker');
+    writeFileSync(paths.configFile, 'null\n');
+    await writeConfigKeys(paths, { node_id: 'box' });
+    expect((await loadConfig(paths, t.env)).config.node_id).toBe('box');
+    writeFileSync(paths.configFile, '- a list\n');
+    await expect(writeConfigKeys(paths, { node_id: 'box' })).rejects.toThrow(/must be a mapping of keys/);
+  });
 });

@@ -2,6 +2,7 @@ import type { Capability } from '../../../shared/capabilities.js';
 import { parseWorkloadId, type DriverId } from '../../../shared/ids.js';
 import type { WorkloadInfo } from '../../../shared/model.js';
 import { isActive } from '../../../shared/actions.js';
+import { isAdminOnlyKey, isConfigKey } from '../../../shared/config.js';
 import { NovaError, toErrorData } from '../base/errors.js';
 import type { Driver } from '../drivers/driver.js';
 import type { MethodImpl } from './router.js';
@@ -174,12 +175,12 @@ export function createMethods(core: Core): MethodImpl {
 
     'console.open': async ({ id }, ctx) => core.consoles.open(id, ctx.origin),
 
-    'terminal.input': async ({ session, data }) => {
-      core.terminals.get(session).write(data);
+    'terminal.input': async ({ session, data }, ctx) => {
+      core.terminals.get(session, ctx.client).write(data);
       return null;
     },
-    'terminal.resize': async ({ session, cols, rows }) => {
-      core.terminals.get(session).resize(cols, rows);
+    'terminal.resize': async ({ session, cols, rows }, ctx) => {
+      core.terminals.get(session, ctx.client).resize(cols, rows);
       return null;
     },
 
@@ -189,7 +190,16 @@ export function createMethods(core: Core): MethodImpl {
       const loaded = core.config;
       return { config: loaded.config, file: loaded.file, sources: loaded.sources };
     },
-    'config.set': async ({ values }) => {
+    'config.set': async ({ values }, ctx) => {
+      // The page (desktop window, browser) may not name programs to run or directories to write: see adminOnly.
+      if (ctx.origin === 'desktop' || ctx.origin === 'headless') {
+        const locked = Object.keys(values).find((k) => isConfigKey(k) && isAdminOnlyKey(k));
+        if (locked) {
+          throw new NovaError('INVALID_ARGUMENT', `values.${locked}: names a program or a directory; only the admin sets it (novacron config set, or the config file)`, {
+            field: `values.${locked}`,
+          });
+        }
+      }
       await core.updateConfig(values);
       return { config: core.config.config, file: core.config.file };
     },

@@ -21,6 +21,8 @@ import type { OpContext, Origin } from '../drivers/driver.js';
 export interface CallMeta {
   origin: Origin;
   op?: string;
+  /** The connection: one id per window, WebSocket or in-process client, chosen by the transport, never by the caller. */
+  client?: string;
 }
 
 /** One answered call, for the event log and the structured log (observability/recorder.ts). */
@@ -70,6 +72,7 @@ export class Router {
     const ctx: OpContext = {
       signal: ac.signal,
       origin: meta.origin,
+      ...(meta.client !== undefined ? { client: meta.client } : {}),
       progress: (p) => this.onProgress({ ...p, op, ...(workloadId && !p.workloadId ? { workloadId } : {}) }),
     };
     const started = performance.now();

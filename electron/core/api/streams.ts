@@ -50,7 +50,7 @@ export function createStreams(core: Core): StreamImpl {
       return store;
     },
 
-    terminal: ({ id, kind, cols, rows, command }, sink) => {
+    terminal: ({ id, kind, cols, rows, command }, sink, meta) => {
       const store = new DisposableStore();
       const ref = parseWorkloadId(id)!;
       const ac = new AbortController();
@@ -75,7 +75,7 @@ export function createStreams(core: Core): StreamImpl {
               session.dispose();
               return;
             }
-            const sid = core.terminals.add(session);
+            const sid = core.terminals.add(session, meta.client);
             store.add(toDisposable(() => core.terminals.remove(sid)));
             store.add(session.onData((data) => sink.event({ type: 'data', data })));
             store.add(

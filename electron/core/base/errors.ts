@@ -38,10 +38,25 @@ export function toErrorData(e: unknown): ErrorData {
   if (e instanceof NovaError) return e.toData();
   if (isErrorData(e)) return { code: e.code, message: e.message, ...(e.driver ? { driver: e.driver } : {}) };
   if (e instanceof Error && e.name === 'AbortError') return { code: 'CANCELLED', message: 'the operation was cancelled' };
+  // A full or read-only disk is the host's state, not a bug: say so in words an admin acts on.
+  const full = storageProblem(e);
+  if (full) return { code: 'UNAVAILABLE', message: full };
   if (e instanceof Error) return { code: 'INTERNAL', message: e.message || e.name };
   return { code: 'INTERNAL', message: String(e) };
 }
 
 export function isNodeError(e: unknown, code?: string): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (code === undefined || (e as NodeJS.ErrnoException).code === code);
+}
+
+const STORAGE: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+};
+
+/** "no space left on the device: cannot write /data/x (ENOSPC)", or undefined when e is not a storage error. */
+export function storageProblem(e: unknown): string | undefined {
+  if (!isNodeError(e) || !e.code || !(e.code in STORAGE)) return undefined;
+  return `${STORAGE[e.code]}${e.path ? `: cannot write ${e.path}` : ''} (${e.code})`;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isNodeError } from './errors.js';
 
@@ -27,6 +27,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw e;
   }
   await syncDir(dir);
+}
+
+/** writeFileAtomic's temp files a kill -9 left in dir; only old ones, a young one may be being written. */
+export async function sweepTempFiles(dir: string, olderThanMs = 60_000): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names.filter((x) => /^\..+\.[0-9a-f]{12}\.tmp$/.test(x))) {
+    const path = join(dir, n);
+    const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > olderThanMs) await rm(path, { force: true });
+  }
 }
 
 export async function syncDir(dir: string): Promise<void> {

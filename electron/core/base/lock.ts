@@ -44,7 +44,13 @@ export async function acquireLock(path: string, op: string, what: string): Promi
     }
     const me = self();
     const owner: LockOwner = { ...me, op, since: new Date().toISOString() };
-    await writeFile(join(path, 'owner.json'), JSON.stringify(owner));
+    try {
+      await writeFile(join(path, 'owner.json'), JSON.stringify(owner));
+    } catch (e) {
+      // A full disk, say: a lock with no owner would read as "being taken" and block everyone for a while.
+      await rm(path, { recursive: true, force: true });
+      throw e;
+    }
     let released = false;
     return {
       async release() {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseDocument, isMap } from 'yaml';
+import { Document, parseDocument, isMap, isScalar } from 'yaml';
 import type { Config, ConfigKey } from '../../../shared/config.js';
 import { CONFIG_KEYS, CONFIG_KEY_NAMES, isConfigKey } from '../../../shared/config.js';
 import { NovaError, isNodeError } from '../base/errors.js';
@@ -109,8 +109,12 @@ export async function writeConfigKeys(paths: Paths, values: Record<string, strin
   } catch (e) {
     if (!isNodeError(e, 'ENOENT')) throw e;
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length) throw badConfig('(file)', file, doc.errors[0]?.message ?? 'is not valid YAML');
+  const parsed = parseDocument(text);
+  if (parsed.errors.length) throw badConfig('(file)', file, parsed.errors[0]?.message ?? 'is not valid YAML');
+  // An empty file (or one holding only `null`) is an empty mapping; anything else that is not a mapping is the admin's to fix.
+  const empty = parsed.contents === null || (isScalar(parsed.contents) && parsed.contents.value === null);
+  const doc: Document = empty ? new Document({}) : parsed;
+  if (!isMap(doc.contents)) throw badConfig('(root)', file, 'must be a mapping of keys');
   const nestedUnder = isMap(doc.contents) && doc.has('vm_drivers') ? ['vm_drivers'] : [];
   for (const [key, value] of Object.entries(values)) {
     const path = [...nestedUnder, ...key.split('.')];

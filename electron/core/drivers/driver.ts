@@ -26,6 +26,8 @@ export type Origin = 'desktop' | 'cli' | 'headless' | 'test';
 export interface OpContext {
   signal: AbortSignal;
   origin: Origin;
+  /** The connection that called (a window, a WebSocket, an in-process client): what a terminal session is bound to. */
+  client?: string;
   /** Report progress of a long operation; cheap to call often. */
   progress(p: Omit<Progress, 'op'>): void;
 }

@@ -1,8 +1,11 @@
 import type { CoreEvent } from '../../../shared/model.js';
 import type { DriverId } from '../../../shared/ids.js';
-import { Emitter, type Disposable, DisposableStore, toDisposable } from '../base/lifecycle.js';
+import { Emitter, type Disposable, DisposableStore, interval, toDisposable } from '../base/lifecycle.js';
+
+/** How often drivers that could not be watched (their engine was down) are tried again. */
+const RECHECK_MS = 2_000;
 import type { DriverManager } from '../drivers/manager.js';
-import type { WorkloadChange } from '../drivers/driver.js';
+import type { Driver, WorkloadChange } from '../drivers/driver.js';
 
 /**
  * The core's event stream. Local operations publish here at once; drivers' own watchers
@@ -35,17 +38,33 @@ export class EventService implements Disposable {
   private startWatching(): void {
     const store = new DisposableStore();
     this.watchers = store;
-    void this.drivers.available().then(({ drivers }) => {
-      for (const d of drivers) {
-        if (!d.watch || store.isDisposed) continue;
-        store.add(
-          d.watch((c) => {
-            this.observed.fire({ driver: d.id, change: c });
-            this.publish(toEvent(d.id, c));
-          }),
-        );
-      }
-    });
+    const attached = new Set<DriverId>();
+    const attach = (d: Driver) => {
+      if (!d.watch || store.isDisposed || attached.has(d.id)) return;
+      attached.add(d.id);
+      store.add(
+        d.watch((c) => {
+          this.observed.fire({ driver: d.id, change: c });
+          this.publish(toEvent(d.id, c));
+        }),
+      );
+    };
+    void this.drivers.available().then(({ drivers }) => drivers.forEach(attach), () => undefined);
+    // A driver whose engine was down when watching began is watched as soon as the engine answers
+    // (a watcher, once started, reports its engine going and coming back by itself).
+    store.add(
+      interval(RECHECK_MS, () => {
+        for (const id of this.drivers.ids) {
+          const d = this.drivers.cached(id);
+          if (!d?.watch || attached.has(id)) continue;
+          // An engine that is down (not one that is not installed) is asked afresh, past the detection cache.
+          void this.drivers
+            .detect(id)
+            .then((det) => (det.available || det.absent ? det : this.drivers.detect(id, true)))
+            .then((det) => det.available && attach(d), () => undefined);
+        }
+      }),
+    );
   }
 
   private stopWatching(): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Transport } from '../../../shared/contract/wire.js';
 import { NovaClient } from '../../../shared/contract/client.js';
 import type { Router } from '../api/router.js';
@@ -8,10 +9,11 @@ import type { Origin } from '../drivers/driver.js';
  * still go through the router, so their input is validated exactly like the UI's.
  */
 export function inprocTransport(router: Router, origin: Origin): Transport {
+  const client = `inproc-${randomUUID()}`;
   return {
-    call: (method, input, op) => router.call(method, input, { origin, ...(op ? { op } : {}) }),
+    call: (method, input, op) => router.call(method, input, { origin, client, ...(op ? { op } : {}) }),
     subscribe: (stream, input, sink) => {
-      const d = router.subscribe(stream, input, sink, { origin });
+      const d = router.subscribe(stream, input, sink, { origin, client });
       return () => d.dispose();
     },
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { ClientMessage, ServerMessage } from '../../../shared/contract/wire.js';
 import type { Disposable } from '../base/lifecycle.js';
@@ -15,6 +16,8 @@ const MAX_BUFFERED = 16 * 1024 * 1024;
  */
 export function serveContract(ws: WebSocket, router: Router, origin: Origin): Disposable {
   const subs = new Map<number, Disposable>();
+  // What this socket opens (a terminal session) only this socket may use.
+  const client = `ws-${randomUUID()}`;
 
   const send = (m: ServerMessage) => {
     if (ws.readyState !== ws.OPEN) return;
@@ -37,7 +40,7 @@ export function serveContract(ws: WebSocket, router: Router, origin: Origin): Di
     const id = msg.id;
     switch (msg.t) {
       case 'call':
-        void router.call(msg.m, msg.i, { origin, ...(typeof msg.op === 'string' ? { op: msg.op } : {}) }).then((r) => send({ t: 'res', id, r }));
+        void router.call(msg.m, msg.i, { origin, client, ...(typeof msg.op === 'string' ? { op: msg.op } : {}) }).then((r) => send({ t: 'res', id, r }));
         return;
       case 'sub': {
         if (subs.has(id)) return ws.close(1008, 'duplicate subscription id');
@@ -63,7 +66,7 @@ export function serveContract(ws: WebSocket, router: Router, origin: Origin): Di
               finish();
             },
           },
-          { origin },
+          { origin, client },
         );
         if (finished) d.dispose();
         else subs.set(id, d);

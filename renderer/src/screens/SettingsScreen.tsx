@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { CONFIG_KEYS, CONFIG_KEY_NAMES, type Config, type ConfigKey } from '../../../shared/config.js';
+import { CONFIG_KEYS, CONFIG_KEY_NAMES, isAdminOnlyKey, type Config, type ConfigKey } from '../../../shared/config.js';
 import { Field } from '../components/Field.js';
 import { client } from '../transport/client.js';
 import { notify } from '../stores/notices.js';
@@ -49,13 +49,16 @@ export function SettingsScreen() {
         {CONFIG_KEY_NAMES.map((k) => {
           const v = value(k);
           const source = loaded.sources[k];
-          const hint = `${CONFIG_KEYS[k].help} · from ${source}${source === 'env' ? ` (${CONFIG_KEYS[k].env} overrides the file)` : ''}`;
+          const locked = isAdminOnlyKey(k);
+          const hint =
+            `${CONFIG_KEYS[k].help} · from ${source}${source === 'env' ? ` (${CONFIG_KEYS[k].env} overrides the file)` : ''}` +
+            (locked ? ` · names a program or a directory: set it with \`novacron config set ${k} …\` or in the config file` : '');
           return (
             <Field key={k} name={k} label={k} error={errors[k]} hint={hint}>
               {typeof v === 'boolean' ? (
                 <input type="checkbox" checked={v} onChange={(e) => change(k, e.target.checked)} data-testid={`setting-${k}`} />
               ) : (
-                <input className="mono" value={String(v)} onChange={(e) => change(k, e.target.value)} data-testid={`setting-${k}`} />
+                <input className="mono" value={String(v)} readOnly={locked} onChange={(e) => change(k, e.target.value)} data-testid={`setting-${k}`} />
               )}
             </Field>
           );

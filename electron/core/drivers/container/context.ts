@@ -8,6 +8,7 @@ import type { DriverEnv } from '../driver.js';
 import { Engines, parseEngineAddress, type Engine, type EngineAddress } from './engine.js';
 import { call, D } from './errors.js';
 import { LABEL } from './labels.js';
+import { MigrationJournal } from './journal.js';
 import { Placements } from './placements.js';
 import { infoOf } from './state.js';
 
@@ -25,6 +26,7 @@ export interface Found {
 export class ContainerContext {
   readonly engines: Engines;
   readonly placements: Placements;
+  readonly migrations: MigrationJournal;
   readonly home: EngineAddress;
   readonly dir: string;
   readonly node: string;
@@ -34,6 +36,11 @@ export class ContainerContext {
     this.dir = join(env.paths.home, 'container');
     this.placements = new Placements(this.dir);
     this.home = parseEngineAddress(env.config['container.docker_host']);
+    this.migrations = new MigrationJournal(join(this.dir, 'migrations'), {
+      engine: (address) => this.engines.get(parseEngineAddress(address)),
+      place: (local, engine) => this.placements.set(local, engine === this.home.text ? undefined : engine),
+      lockPath: (local) => join(this.dir, 'locks', local),
+    });
     this.node = env.config.node_id;
   }
 
@@ -53,8 +60,8 @@ export class ContainerContext {
    * revert and migration), then the engine's own id or name (containers made elsewhere).
    */
   async find(local: string, signal: AbortSignal): Promise<Found> {
-    // The local id ends up in the engine's URL path: only what a name or an id can hold.
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(local)) throw invalid('id', `'${local}' is not a container id or name`, D);
+    checkLocal(local);
+    await this.migrations.settle();
     const { engine, away } = await this.engineOf(local);
     const hits = await call(`find ${local}`, () =>
       engine.docker.listContainers({ all: true, filters: { label: [`${LABEL.id}=${local}`] }, abortSignal: signal } as Dockerode.ContainerListOptions),
@@ -78,9 +85,17 @@ export class ContainerContext {
 
   /** Revert and migrate recreate the container: one at a time per workload, across processes. */
   async exclusive<T>(local: string, op: string, fn: () => Promise<T>): Promise<T> {
+    checkLocal(local);
     await mkdir(join(this.dir, 'locks'), { recursive: true });
+    // A migration of this workload that a killed NovaCron left half-done is finished first.
+    await this.migrations.settle();
     return withLock(join(this.dir, 'locks', local), op, `container workload '${local}'`, fn);
   }
+}
+
+/** A local id ends up in the engine's URL path and in a lock's file name: only what a name or an id can hold. */
+export function checkLocal(local: string): void {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(local) || local.includes('..')) throw invalid('id', `'${local}' is not a container id or name`, D);
 }
 
 /** Inspect many containers, a few at a time, skipping those removed meanwhile. */

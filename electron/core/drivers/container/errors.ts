@@ -22,7 +22,8 @@ export const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
  */
 export const MESSAGE_CODES: readonly (readonly [RegExp, ErrorCode])[] = [
   [/port is already allocated|address already in use/i, 'CONFLICT'],
-  [/is not running|is paused|is already (?:paused|running)|is restarting/i, 'CONFLICT'],
+  // A state the container is (or just got) in, often answered as a 500: another caller moved it first.
+  [/\bnot running\b|is not paused|is paused|is already (?:paused|running|in progress)|is restarting|a stopped container|a running process|marked for removal|already in progress/i, 'CONFLICT'],
   [/no such (?:image|container|volume|network)|not found|does not exist/i, 'NOT_FOUND'],
   [/invalid (?:reference|argument|mount|volume)|bind source path/i, 'INVALID_ARGUMENT'],
   [/pull access denied|manifest unknown|repository does not exist/i, 'NOT_FOUND'],

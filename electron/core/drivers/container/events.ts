@@ -19,7 +19,8 @@ interface EngineEvent {
   status?: string;
 }
 
-const RETRY_MS = [1000, 2000, 5000, 10_000];
+/** Retries once the engine is gone: quick, and never more than 2 s apart, so it is seen again soon after it returns. */
+const RETRY_MS = [500, 1000, 2000];
 
 /**
  * The engine's event stream → workload changes: a crash, an OOM kill, a start from

@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import type { ContainerCreateSpec } from '../../../../shared/drivers/container.js';
 import { workloadId } from '../../../../shared/ids.js';
 import type { WorkloadDetail, WorkloadInfo } from '../../../../shared/model.js';
+import { driverError } from '../../base/errors.js';
 import { DisposableStore } from '../../base/lifecycle.js';
 import type { Driver, DriverEnv, OpContext } from '../driver.js';
 import { ContainerContext, inspectAll, type Found } from './context.js';
@@ -69,6 +70,8 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
   };
 
   const list = async (signal: AbortSignal): Promise<WorkloadInfo[]> => {
+    // Where a killed NovaCron left a migration half-done, the next look finishes it, so what is listed is where things are.
+    await ctx.migrations.settle();
     const here = (await containersOf(await home(), signal)).map((c) => infoOf(c));
     return [...here, ...(await listAway(signal))].sort((a, b) => a.name.localeCompare(b.name));
   };
@@ -139,55 +142,68 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       return infoOf(await call('inspect', () => created.inspect()));
     },
 
-    async start(local, op) {
-      const f = await ctx.find(local, op.signal);
-      try {
-        await f.container.start();
-      } catch (e) {
-        if (statusOf(e) !== 304) throw engineError(e, `start '${f.c.Name.slice(1)}'`);
-      }
-      return after(f, op.signal);
-    },
+    // Lifecycle calls on one container are one at a time across every NovaCron process (a second
+    // caller gets CONFLICT at once): the engine itself answers racing calls with 500s, or hangs.
+    start: (local, op) =>
+      ctx.exclusive(local, `start by ${op.origin}`, async () => {
+        const f = await ctx.find(local, op.signal);
+        try {
+          await f.container.start();
+        } catch (e) {
+          if (statusOf(e) !== 304) throw engineError(e, `start '${f.c.Name.slice(1)}'`);
+        }
+        return after(f, op.signal);
+      }),
 
-    async stop(local, opts, op) {
-      const f = await ctx.find(local, op.signal);
-      const name = f.c.Name.slice(1);
-      if (!f.c.State.Running) return ctx.info(f);
-      if (opts.force) {
-        await call(`kill '${name}'`, () => f.container.kill({ signal: 'SIGKILL' }));
-        await f.container.wait({ condition: 'not-running' }).catch(() => undefined);
-      } else {
-        op.progress({ label: `stopping ${name} (SIGTERM, SIGKILL after ${opts.timeoutSec}s)`, done: 0, total: opts.timeoutSec, unit: 'steps' });
-        await call(`stop '${name}'`, () => stopQuietly(f.container, opts.timeoutSec));
-      }
-      return after(f, op.signal);
-    },
+    stop: (local, opts, op) =>
+      ctx.exclusive(local, `stop by ${op.origin}`, async () => {
+        const f = await ctx.find(local, op.signal);
+        const name = f.c.Name.slice(1);
+        if (!f.c.State.Running) return ctx.info(f);
+        if (opts.force) {
+          await call(`kill '${name}'`, () => f.container.kill({ signal: 'SIGKILL' }));
+          // Bounded: a start by someone else right after the kill would keep "not-running" from ever coming.
+          await f.container.wait({ condition: 'not-running', abortSignal: AbortSignal.any([op.signal, AbortSignal.timeout(10_000)]) } as object).catch(() => undefined);
+        } else {
+          op.progress({ label: `stopping ${name} (SIGTERM, SIGKILL after ${opts.timeoutSec}s)`, done: 0, total: opts.timeoutSec, unit: 'steps' });
+          await call(`stop '${name}'`, () => stopQuietly(f.container, opts.timeoutSec));
+        }
+        return after(f, op.signal);
+      }),
 
-    async restart(local, op) {
-      const f = await ctx.find(local, op.signal);
-      await call(`restart '${f.c.Name.slice(1)}'`, () => f.container.restart({ t: 10 }));
-      return after(f, op.signal);
-    },
+    restart: (local, op) =>
+      ctx.exclusive(local, `restart by ${op.origin}`, async () => {
+        const f = await ctx.find(local, op.signal);
+        if (f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is paused: resume it first`);
+        await call(`restart '${f.c.Name.slice(1)}'`, () => f.container.restart({ t: 10 }));
+        return after(f, op.signal);
+      }),
 
-    async pause(local, op) {
-      const f = await ctx.find(local, op.signal);
-      await call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause());
-      return after(f, op.signal);
-    },
+    pause: (local, op) =>
+      ctx.exclusive(local, `pause by ${op.origin}`, async () => {
+        const f = await ctx.find(local, op.signal);
+        if (f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is already paused`);
+        if (!f.c.State.Running) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is not running (${f.c.State.Status})`);
+        await call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause());
+        return after(f, op.signal);
+      }),
 
-    async resume(local, op) {
-      const f = await ctx.find(local, op.signal);
-      await call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause());
-      return after(f, op.signal);
-    },
+    resume: (local, op) =>
+      ctx.exclusive(local, `resume by ${op.origin}`, async () => {
+        const f = await ctx.find(local, op.signal);
+        if (!f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is not paused (${f.c.State.Status})`);
+        await call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause());
+        return after(f, op.signal);
+      }),
 
-    async delete(local, opts, op) {
-      const f = await ctx.find(local, op.signal);
-      await call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false }));
-      metrics.forget(local);
-      await snapshots.deleteAll(f);
-      if (f.away) await ctx.placements.set(local, undefined);
-    },
+    delete: (local, opts, op) =>
+      ctx.exclusive(local, `delete by ${op.origin}`, async () => {
+        const f = await ctx.find(local, op.signal);
+        await call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false }));
+        metrics.forget(local);
+        await snapshots.deleteAll(f);
+        if (f.away) await ctx.placements.set(local, undefined);
+      }),
 
     async scale(local, res, op) {
       const f = await ctx.find(local, op.signal);

@@ -7,8 +7,9 @@ import type { ContainerContext, Found } from './context.js';
 import { engineInfo, parseEngineAddress, type Engine } from './engine.js';
 import { call, D, engineError } from './errors.js';
 import { byteCounter, followJson } from './images.js';
+import { MIGRATION_STOP_SEC } from './journal.js';
 import { MIGRATION_REPO, snapshotRepo } from './labels.js';
-import { recreate, stopQuietly } from './recreate.js';
+import { recreate, stopBySignals } from './recreate.js';
 import { neededNetworks } from './spec.js';
 import { infoOf } from './state.js';
 
@@ -53,12 +54,15 @@ export async function migrate(ctx: ContainerContext, local: string, to: string, 
 
     const wasRunning = f.c.State.Running;
     const ref = `${snapshotRepo(name, local).replace(/^[^/]+/, MIGRATION_REPO)}:${Date.now().toString(36)}`;
+    // From here on a killed NovaCron leaves work half-done: the journal lets the next one finish it (journal.ts).
+    await ctx.migrations.begin({ local, name, from: f.engine.address.text, to: address.text, ref, wasRunning, startedAt: new Date().toISOString() });
     let committed = false;
     let loaded = false;
     try {
       if (wasRunning) {
         step(1, `stopping ${name}`);
-        await call('stop', () => stopQuietly(f.container));
+        await ctx.migrations.update(local, { stopSentAt: new Date().toISOString() });
+        await call('stop', () => stopBySignals(f.container, MIGRATION_STOP_SEC, op.signal));
       }
       step(2, `committing ${name}`);
       const [repo, tag] = [ref.slice(0, ref.lastIndexOf(':')), ref.slice(ref.lastIndexOf(':') + 1)];
@@ -91,6 +95,7 @@ export async function migrate(ctx: ContainerContext, local: string, to: string, 
       if (loaded) await target.docker.getImage(ref).remove().catch(() => undefined);
       if (committed) await f.engine.docker.getImage(ref).remove().catch(() => undefined);
       if (wasRunning) await f.container.start().catch(() => undefined);
+      await ctx.migrations.end(local);
       throw engineError(e, `migrate '${name}' to ${address.text} (the source is left as it was)`);
     }
 
@@ -98,6 +103,7 @@ export async function migrate(ctx: ContainerContext, local: string, to: string, 
     await call('remove source', () => f.container.remove({ force: true, v: false }));
     await f.engine.docker.getImage(ref).remove().catch(() => undefined);
     await ctx.placements.set(local, address.text === ctx.home.text ? undefined : address.text);
+    await ctx.migrations.end(local);
     const moved = await ctx.find(local, op.signal);
     step(STEPS, `${name} now lives on ${address.text}`);
     return infoOf(moved.c, ctx.label(moved));

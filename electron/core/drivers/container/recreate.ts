@@ -50,6 +50,29 @@ export async function setAside(container: Dockerode.Container, name: string): Pr
   return aside;
 }
 
+/**
+ * Stop with signals we send ourselves: SIGTERM, then SIGKILL after t seconds. Unlike the
+ * engine's stop, nothing stays in flight in the engine when NovaCron dies meanwhile, so
+ * whoever finishes an interrupted migration sees the container as it will stay.
+ */
+export async function stopBySignals(container: Dockerode.Container, t: number, signal: AbortSignal): Promise<void> {
+  const running = async () => (await container.inspect()).State.Running;
+  const kill = (sig: string) =>
+    container.kill({ signal: sig }).catch((e: unknown) => {
+      if (statusOf(e) !== 409 && statusOf(e) !== 304) throw e; // not running (any more)
+    });
+  if (!(await running())) return;
+  await kill('SIGTERM');
+  const deadline = Date.now() + t * 1000;
+  while (Date.now() < deadline && !signal.aborted) {
+    if (!(await running())) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  signal.throwIfAborted();
+  await kill('SIGKILL');
+  for (let i = 0; i < 100 && (await running()); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 export async function stopQuietly(container: Dockerode.Container, t = 10): Promise<void> {
   try {
     await container.stop({ t });

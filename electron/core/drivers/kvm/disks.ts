@@ -36,11 +36,17 @@ export async function imageInfo(qemuImg: string, path: string, signal?: AbortSig
   return JSON.parse(String(r.stdout)) as ImageInfo;
 }
 
+/** A full disk is the host's state, not a bug: UNAVAILABLE, with QEMU's own words. */
+export const codeFor = (message: string) => (/No space left on device|Disk quota exceeded|Read-only file system/i.test(message) ? 'UNAVAILABLE' : 'INTERNAL');
+
 /** Run qemu-img, turning a failure into an error that carries qemu-img's own words. */
 export async function qemuImg(bin: string, args: string[], what: string, signal?: AbortSignal): Promise<string> {
   const r = await execa(bin, args, { reject: false, ...(signal ? { cancelSignal: signal } : {}) });
   if (r.isCanceled) throw new NovaError('CANCELLED', `${what}: cancelled`);
-  if (r.exitCode !== 0) throw driverError(D, 'INTERNAL', `${what}: qemu-img ${args[0]} failed: ${String(r.stderr).trim() || r.message}`);
+  if (r.exitCode !== 0) {
+    const message = `${what}: qemu-img ${args[0]} failed: ${String(r.stderr).trim() || r.message}`;
+    throw driverError(D, codeFor(message), message);
+  }
   return String(r.stdout);
 }
 

@@ -1,9 +1,9 @@
-import { rm } from 'node:fs/promises';
+import { rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus as hostCpus } from 'node:os';
 import { migrationUriSchema } from '../../../../shared/drivers/kvm.js';
 import type { SnapshotInfo, WorkloadInfo } from '../../../../shared/model.js';
-import { driverError, invalid } from '../../base/errors.js';
+import { driverError, invalid, NovaError } from '../../base/errors.js';
 import { CLK_TCK, isSameProcess, PAGE_SIZE, readStat } from '../../base/procfs.js';
 import type { ConsoleEndpoint, OpContext, RawSample, TerminalSession } from '../driver.js';
 import { hostfwd, RUN_FILES } from './args.js';
@@ -18,6 +18,17 @@ import { onLive } from './lifecycle.js';
 import type { VmDefinition } from './store.js';
 
 const MiB = 1024 * 1024;
+
+/**
+ * QEMU reports a snapshot that ran out of room as "Input/output error": when the disk
+ * holding the VM is (nearly) full, say that instead, with QEMU's words after it.
+ */
+async function whenFull(dir: string, e: unknown): Promise<unknown> {
+  if (!(e instanceof NovaError) || e.code !== 'INTERNAL') return e;
+  const fs = await statfs(dir).catch(() => undefined);
+  if (!fs || fs.bavail * fs.bsize > 4 * MiB) return e;
+  return driverError(D, 'UNAVAILABLE', `no space left on the device holding ${dir} (${Math.round((fs.bavail * fs.bsize) / 1024)} KiB free): ${e.message.replace(/^kvm: /, '')}`);
+}
 
 /** The runtime dir of a live VM, or undefined. */
 async function liveRun(kvm: Kvm, def: VmDefinition) {
@@ -49,7 +60,11 @@ async function withVm<T>(kvm: Kvm, local: string, op: string, ctx: OpContext, li
 export async function snapshotCreate(kvm: Kvm, local: string, name: string, ctx: OpContext): Promise<SnapshotInfo> {
   const existing = await listSnapshots(kvm, local, ctx.signal);
   if (existing.some((s) => s.name === name)) throw driverError(D, 'CONFLICT', `a snapshot named '${name}' already exists`);
-  await withVm(kvm, local, 'snapshot', ctx, (def, q) => snaps.createLive(q, def, name, ctx), (def) => snaps.offline('-c', kvm.qemuImg, def, kvm.store.dir(def.id), name, ctx));
+  await withVm(kvm, local, 'snapshot', ctx, (def, q) => snaps.createLive(q, def, name, ctx), (def) => snaps.offline('-c', kvm.qemuImg, def, kvm.store.dir(def.id), name, ctx)).catch(
+    async (e: unknown) => {
+      throw await whenFull(kvm.store.dir(local), e);
+    },
+  );
   const made = (await listSnapshots(kvm, local, ctx.signal)).find((s) => s.name === name);
   if (!made) throw driverError(D, 'INTERNAL', `snapshot '${name}' was taken but is not listed`);
   return made;
@@ -128,17 +143,22 @@ export async function migrate(kvm: Kvm, local: string, to: string, ctx: OpContex
     }
     // The destination is the VM from here on; the source, paused in postmigrate, only has to go.
     const status = (await withQmp(qmpPath(destRun, true), (q) => q.execute<{ status: string }>('query-status'))).status;
+    // The source goes with the same write that makes the destination the VM: killed right after it, the next look ends the source.
+    const retiring = { pid: run.pid!, startTicks: run.startTicks!, ...(run.runDir ? { runDir: run.runDir } : {}) };
     await kvm.store.writeRunState(def.id, {
       ...destRun,
       instance,
       startedAt: new Date().toISOString(),
       ...(run.accel ? { accel: run.accel } : {}),
       lastStatus: status,
+      retiring,
     });
     await src.execute('quit').catch(() => undefined);
     src.close();
     await terminate(run).catch(() => undefined);
     if (run.runDir) await rm(run.runDir, { recursive: true, force: true });
+    const { retiring: _r, ...settled } = await kvm.store.runState(def.id);
+    await kvm.store.writeRunState(def.id, settled);
     // Only now are the forwarded host ports free for the new QEMU to take.
     const failedForwards = await withQmp(qmpPath(destRun), async (q) => {
       const failed: string[] = [];

@@ -49,6 +49,7 @@ export async function queryStatus(run: VmRunState, timeoutMs = 2_000): Promise<s
 export async function observe(store: VmStore, def: VmDefinition): Promise<Observed> {
   let run = await store.runState(def.id);
   if (run.pid === undefined && run.spawning) run = await adoptOrphan(store, def, run);
+  if (run.retiring && !(await store.busy(def.id))) run = await retire(store, def, run);
   if (run.pid === undefined || run.startTicks === undefined) return { state: 'stopped' };
   if (await isSameProcess(run.pid, run.startTicks)) {
     if (run.migrating && !(await store.busy(def.id))) {
@@ -98,6 +99,20 @@ async function adoptOrphan(store: VmStore, def: VmDefinition, run: VmRunState): 
     return rest;
   }
   return run;
+}
+
+/** End the source QEMU of a local migration whose NovaCron died before it could (the destination is the VM already). */
+async function retire(store: VmStore, def: VmDefinition, run: VmRunState): Promise<VmRunState> {
+  const old = run.retiring!;
+  if (await isSameProcess(old.pid, old.startTicks)) {
+    // Only a QEMU of this VM: a pid reused by something else is never killed.
+    const cmdline = await readFile(`/proc/${old.pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(`process=nc-${def.id}`)) await terminate({ pid: old.pid, startTicks: old.startTicks, ...(old.runDir ? { runDir: old.runDir } : {}) });
+  }
+  if (old.runDir && old.runDir !== run.runDir) await rm(old.runDir, { recursive: true, force: true });
+  const { retiring: _r, ...rest } = run;
+  await store.writeRunState(def.id, rest);
+  return rest;
 }
 
 /** The live QEMU of this VM whose pidfile is in runDir, if any. */
@@ -237,8 +252,10 @@ export async function waitGone(pid: number, startTicks: number, ms: number, sign
 export async function terminate(run: VmRunState): Promise<void> {
   const { pid, startTicks } = run as { pid: number; startTicks: number };
   if (!(await isSameProcess(pid, startTicks))) return;
-  await withQmp(qmpPath(run), (q) => q.execute('quit', undefined, 3_000), { timeoutMs: 3_000 }).catch(() => undefined);
-  if (await waitGone(pid, startTicks, 5_000)) return;
+  if (run.runDir) {
+    await withQmp(qmpPath(run), (q) => q.execute('quit', undefined, 3_000), { timeoutMs: 3_000 }).catch(() => undefined);
+    if (await waitGone(pid, startTicks, 5_000)) return;
+  }
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

@@ -2,7 +2,7 @@ import type { SnapshotInfo } from '../../../../shared/model.js';
 import { driverError, NovaError } from '../../base/errors.js';
 import type { OpContext } from '../driver.js';
 import { diskPath } from './args.js';
-import { imageInfo, qemuImg } from './disks.js';
+import { codeFor, imageInfo, qemuImg } from './disks.js';
 import { QmpError, type QmpClient } from './qmp.js';
 import type { VmDefinition, VmDisk } from './store.js';
 
@@ -58,7 +58,7 @@ async function runJob(qmp: QmpClient, kind: 'snapshot-save' | 'snapshot-load' | 
     ctx.progress({ label, done: job['current-progress'], total: Math.max(job['total-progress'], 1), unit: 'steps' });
     if (job.status === 'concluded' || job.status === 'null') {
       await qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined);
-      if (job.error) throw driverError(D, 'INTERNAL', `${label}: ${job.error}`);
+      if (job.error) throw driverError(D, codeFor(job.error), `${label}: ${job.error}`);
       return;
     }
     // The job stops the guest for its copy; QEMU keeps going even if we stop watching, so abort is refused.

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Accel, PortForward } from '../../../../shared/drivers/kvm.js';
 import type { ExitInfo } from '../../../../shared/model.js';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJson, writeJsonAtomic } from '../../base/fsx.js';
+import { readJson, sweepTempFiles, writeFileAtomic, writeJsonAtomic } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
 import { isSameProcess } from '../../base/procfs.js';
 
@@ -60,6 +60,8 @@ export interface VmRunState {
   spawning?: { runDir: string; instance: number; accel: 'kvm' | 'tcg'; at: string };
   /** Written before a local migration spawns its destination: a NovaCron killed mid-migration leaves it to be reconciled. */
   migrating?: { runDir: string; instance: number; at: string };
+  /** The source QEMU of a finished local migration, recorded with the destination: whoever sees it still alive ends it. */
+  retiring?: { pid: number; startTicks: number; runDir?: string };
 }
 
 /** How a QEMU ended, written by the NovaCron process that spawned it when it saw the end. */
@@ -173,12 +175,14 @@ export class VmStore {
         full = { version: 1, id, createdAt: new Date().toISOString(), ...def, disks };
         await writeJsonAtomic(join(partial, 'definition.json'), full);
         await writeJsonAtomic(join(partial, 'state.json'), {});
+        // The claim first: a claim whose directory never appeared is ignored (idOfName), but a
+        // directory without its claim would let a second create take the same name.
+        await writeFileAtomic(this.nameClaim(def.name), id);
         await rename(partial, this.dir(id));
       } catch (e) {
         await rm(partial, { recursive: true, force: true });
         throw e;
       }
-      await writeFile(this.nameClaim(def.name), id);
       return full;
     });
   }
@@ -214,6 +218,8 @@ export class VmStore {
           if (age > olderThanMs) await rm(path, { recursive: true, force: true });
         }),
     );
+    // Half-written temp files of definitions, states and name claims (the files themselves are whole: they are renamed into place).
+    for (const dir of [...names.filter(isVmId).map((n) => join(this.base, n)), join(this.base, '.names')]) await sweepTempFiles(dir, olderThanMs);
   }
 
   /** Whether a live process holds the VM's lock (an operation is in progress somewhere). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ProcessCreateSpec } from '../../../../shared/drivers/process.js';
 import type { WorkloadDetail, WorkloadInfo } from '../../../../shared/model.js';
 import { workloadId } from '../../../../shared/ids.js';
@@ -65,9 +66,9 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
   const what = (def: ProcessDefinition) => `process workload '${def.name}'`;
 
   const stopNow = async (def: ProcessDefinition, opts: StopOptions, ctx: OpContext) => {
-    const run = await store.runState(def.id);
-    const seen = await observe(store, def, run);
+    const seen = await observe(store, def, await store.runState(def.id));
     if (seen.state !== 'running' && seen.state !== 'paused') return;
+    const run = seen.run;
     const { pid, startTicks } = run as { pid: number; startTicks: number };
     // Recorded before the first signal, so its death reads as "stopped", never "crashed".
     await store.writeRunState(def.id, { ...run, stoppedByUs: true, stoppedAt: new Date().toISOString() });
@@ -156,14 +157,24 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
     async start(local, ctx) {
       const def = await load(local);
       return store.withLock(def.id, `start by ${ctx.origin}`, what(def), async () => {
-        const run = await store.runState(def.id);
-        const seen = await observe(store, def, run);
+        const seen = await observe(store, def, await store.runState(def.id));
         if (seen.state === 'running' || seen.state === 'paused') {
           throw driverError(D, 'CONFLICT', `${what(def)} is already ${seen.state} (pid ${seen.pid})`);
         }
-        const { pid, startTicks } = await spawnDetached(store, def, (rec) => {
-          void store.writeExitRecord(def.id, rec).catch(() => undefined);
-        });
+        const { spawning: _earlier, ...run } = seen.run;
+        // Recorded before the spawn: if this process dies right after it, the next one finds the program by the nonce.
+        const nonce = randomBytes(12).toString('hex');
+        await store.writeRunState(def.id, { ...run, spawning: { at: new Date().toISOString(), nonce } });
+        let spawned;
+        try {
+          spawned = await spawnDetached(store, def, nonce, (rec) => {
+            void store.writeExitRecord(def.id, rec).catch(() => undefined);
+          });
+        } catch (e) {
+          await store.writeRunState(def.id, run);
+          throw e;
+        }
+        const { pid, startTicks } = spawned;
         await store.writeRunState(def.id, { pid, startTicks, startedAt: new Date().toISOString() });
         if (def.memoryMB !== undefined || def.cpuPercent !== undefined) {
           try {
@@ -198,10 +209,9 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
     async pause(local, ctx) {
       const def = await load(local);
       return store.withLock(def.id, `pause by ${ctx.origin}`, what(def), async () => {
-        const run = await store.runState(def.id);
-        const seen = await observe(store, def, run);
+        const seen = await observe(store, def, await store.runState(def.id));
         if (seen.state !== 'running') throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}, not running`);
-        await signalGroup(run.pid!, run.startTicks!, 'SIGSTOP');
+        await signalGroup(seen.run.pid!, seen.run.startTicks!, 'SIGSTOP');
         await waitState(def, 'paused');
         return infoOf(def);
       });
@@ -210,10 +220,9 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
     async resume(local, ctx) {
       const def = await load(local);
       return store.withLock(def.id, `resume by ${ctx.origin}`, what(def), async () => {
-        const run = await store.runState(def.id);
-        const seen = await observe(store, def, run);
+        const seen = await observe(store, def, await store.runState(def.id));
         if (seen.state !== 'paused') throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}, not paused`);
-        await signalGroup(run.pid!, run.startTicks!, 'SIGCONT');
+        await signalGroup(seen.run.pid!, seen.run.startTicks!, 'SIGCONT');
         await waitState(def, 'running');
         return infoOf(def);
       });
@@ -244,10 +253,9 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
           ...(resources.cpus !== undefined ? { cpuPercent: Math.round(resources.cpus * 100) } : {}),
         };
         await store.updateDefinition(next);
-        const run = await store.runState(def.id);
-        const seen = await observe(store, next, run);
-        if ((seen.state === 'running' || seen.state === 'paused') && run.pid !== undefined) {
-          await host.apply(def.id, run.pid, {
+        const seen = await observe(store, next, await store.runState(def.id));
+        if ((seen.state === 'running' || seen.state === 'paused') && seen.run.pid !== undefined) {
+          await host.apply(def.id, seen.run.pid, {
             ...(resources.memoryMB !== undefined ? { memoryMB: resources.memoryMB } : {}),
             ...(resources.cpus !== undefined ? { cpuPercent: Math.round(resources.cpus * 100) } : {}),
           });

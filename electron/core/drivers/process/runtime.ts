@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
@@ -45,27 +45,72 @@ export interface Observed {
   /** When dead: how it ended, as well as we know. */
   exit?: ExitInfo;
   pid?: number;
+  /** The run state this answer is based on (a program found by its spawn nonce is in it). */
+  run: ProcessRunState;
+}
+
+/** The environment variable a spawned program carries its spawn nonce in (see ProcessRunState.spawning): a random value, nothing of NovaCron's own. */
+export const SPAWN_ENV = 'NC_SPAWN';
+
+/** The live process whose environment holds this spawn nonce, if any: a scan of /proc, done only while a spawn is unaccounted for. */
+export async function findSpawned(nonce: string): Promise<{ pid: number; startTicks: number } | undefined> {
+  const needle = `${SPAWN_ENV}=${nonce}\0`;
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const env = await readFile(`/proc/${name}/environ`, 'latin1').catch(() => '');
+    if (!env.includes(needle)) continue;
+    const st = await readStat(Number(name));
+    if (st && st.state !== 'Z' && st.state !== 'X') return { pid: st.pid, startTicks: st.startTicks };
+  }
+  return undefined;
+}
+
+/**
+ * A NovaCron killed between spawning a program and recording its pid leaves a running
+ * process nobody knows of. Find it by its nonce and record it (the start completed), or,
+ * once the attempt is clearly over, forget it (the start never happened).
+ */
+async function adoptSpawned(store: Pick<ProcessStore, 'writeRunState'>, def: ProcessDefinition, run: ProcessRunState): Promise<ProcessRunState> {
+  const s = run.spawning!;
+  const found = await findSpawned(s.nonce);
+  const { spawning: _s, ...rest } = run;
+  if (found) {
+    const adopted: ProcessRunState = { pid: found.pid, startTicks: found.startTicks, startedAt: s.at };
+    await store.writeRunState(def.id, adopted);
+    return adopted;
+  }
+  if (Date.now() - Date.parse(s.at) > 60_000) {
+    await store.writeRunState(def.id, rest);
+    return rest;
+  }
+  return run;
 }
 
 /** The true state of a process workload: its pid is checked together with its start time. */
-export async function observe(store: Pick<ProcessStore, 'exitRecord'>, def: ProcessDefinition, run: ProcessRunState, exit?: ProcessExitRecord): Promise<Observed> {
+export async function observe(
+  store: Pick<ProcessStore, 'exitRecord' | 'writeRunState'>,
+  def: ProcessDefinition,
+  given: ProcessRunState,
+  exit?: ProcessExitRecord,
+): Promise<Observed> {
+  const run = given.spawning ? await adoptSpawned(store, def, given) : given;
   if (run.pid === undefined || run.startTicks === undefined) {
-    return { state: 'stopped' };
+    return { state: 'stopped', run };
   }
   const st = await readStat(run.pid);
   const alive = st !== undefined && st.startTicks === run.startTicks && st.state !== 'Z' && st.state !== 'X';
-  if (alive) return { state: st.state === 'T' ? 'paused' : 'running', pid: run.pid };
-  if (run.stoppedByUs) return { state: 'stopped' };
+  if (alive) return { state: st.state === 'T' ? 'paused' : 'running', pid: run.pid, run };
+  if (run.stoppedByUs) return { state: 'stopped', run };
   const rec = exit ?? (await store.exitRecord(def.id));
   if (rec && rec.pid === run.pid && rec.startTicks === run.startTicks) {
     const { pid: _pid, startTicks: _st, ...exit } = rec;
-    return { state: rec.code === 0 ? 'exited' : 'crashed', exit };
+    return { state: rec.code === 0 ? 'exited' : 'crashed', exit, run };
   }
-  return { state: 'exited', exit: { reason: 'exit status unknown: no NovaCron process was watching when it ended' } };
+  return { state: 'exited', exit: { reason: 'exit status unknown: no NovaCron process was watching when it ended' }, run };
 }
 
 /** Start the program detached, in its own process group, with stdout/stderr appended to its log files. */
-export async function spawnDetached(store: ProcessStore, def: ProcessDefinition, onExit: (rec: ProcessExitRecord) => void): Promise<{ pid: number; startTicks: number }> {
+export async function spawnDetached(store: ProcessStore, def: ProcessDefinition, nonce: string, onExit: (rec: ProcessExitRecord) => void): Promise<{ pid: number; startTicks: number }> {
   if (def.cwd) {
     const st = await stat(def.cwd).catch(() => undefined);
     if (!st?.isDirectory()) throw invalid('cwd', `${def.cwd} is not a directory`, 'process');
@@ -78,7 +123,7 @@ export async function spawnDetached(store: ProcessStore, def: ProcessDefinition,
     stdin: 'ignore',
     stdout: { file: store.file(def.id, 'stdout.log'), append: true },
     stderr: { file: store.file(def.id, 'stderr.log'), append: true },
-    env: baseEnv(def.env),
+    env: { ...baseEnv(def.env), [SPAWN_ENV]: nonce },
     extendEnv: false,
     ...(def.cwd ? { cwd: def.cwd } : {}),
   });

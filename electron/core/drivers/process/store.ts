@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../../../shared/model.js';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJson, writeJsonAtomic } from '../../base/fsx.js';
+import { readJson, sweepTempFiles, writeFileAtomic, writeJsonAtomic } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
 
 /** What the admin asked for. Written once at create; scale rewrites the limits. */
@@ -29,6 +29,11 @@ export interface ProcessRunState {
   stoppedAt?: string;
   /** Set before we signal it, so its death is not mistaken for a crash. */
   stoppedByUs?: boolean;
+  /**
+   * Written before the program is spawned: a NovaCron killed between the spawn and
+   * recording the pid leaves a process only this nonce (in its environment) identifies.
+   */
+  spawning?: { at: string; nonce: string };
 }
 
 /** Written by the NovaCron process that spawned it, if that one is still alive when it ends. */
@@ -157,12 +162,14 @@ export class ProcessStore {
       try {
         await writeJsonAtomic(join(partial, 'definition.json'), full);
         await writeJsonAtomic(join(partial, 'state.json'), {});
+        // The claim first: a claim whose directory never appeared is ignored (idOfName), but a
+        // directory without its claim would let a second create take the same name.
+        await writeFileAtomic(this.nameClaim(def.name), id);
         await rename(partial, this.dir(id));
       } catch (e) {
         await rm(partial, { recursive: true, force: true });
         throw e;
       }
-      await writeFile(this.nameClaim(def.name), id);
       return full;
     });
   }
@@ -200,6 +207,8 @@ export class ProcessStore {
           if (age > olderThanMs) await rm(path, { recursive: true, force: true });
         }),
     );
+    // Half-written temp files of definitions, states and name claims (the files themselves are whole: they are renamed into place).
+    for (const dir of [...names.filter(isLocalId).map((n) => join(this.base, n)), join(this.base, '.names')]) await sweepTempFiles(dir, olderThanMs);
   }
 
   withLock<T>(id: string, op: string, what: string, fn: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import type { DriverInfo } from '../../../../shared/capabilities.js';
 import { CONFIG_KEYS, CONFIG_KEY_NAMES } from '../../../../shared/config.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import type { DiagnosticsResult, EventRecord } from '../../../../shared/observability.js';
+import { confinedPath } from '../../base/confine.js';
 import { NovaError, isNodeError } from '../../base/errors.js';
 import { writeFileAtomic } from '../../base/fsx.js';
 import type { Paths } from '../../base/paths.js';
@@ -104,7 +105,8 @@ const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
 
 /**
  * Write the bundle: into `<data dir>/diagnostics/` by default, or where `out` says (a
- * directory, or a new file). An existing file is never overwritten.
+ * directory, or a new file) inside the data dir: the contract is open to the renderer,
+ * which must never get to create files elsewhere. An existing file is never overwritten.
  */
 export async function writeBundle(src: DiagSources, out: string | undefined, host: string): Promise<DiagnosticsResult> {
   const entries = await bundleEntries(src);
@@ -117,7 +119,7 @@ export async function writeBundle(src: DiagSources, out: string | undefined, hos
     file = join(dir, name);
     await writeFileAtomic(file, data);
   } else {
-    const target = resolve(out);
+    const target = await confinedPath(src.paths.home, resolve(out), 'out');
     const isDir = await stat(target).then((s) => s.isDirectory(), () => false);
     file = isDir ? join(target, name) : target;
     const parent = dirname(file);
