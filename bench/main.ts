@@ -4,6 +4,10 @@ import { makeContext, type BenchContext } from './lib/context.js';
 import { printTable, writeReport, type Entry } from './lib/report.js';
 import { coldStart } from './figures/cold-start.js';
 import { factory } from './figures/factory.js';
+import { lifecycleDocker } from './figures/lifecycle-docker.js';
+import { lifecycleContainerd } from './figures/lifecycle-containerd.js';
+import { lifecycleKvm } from './figures/lifecycle-kvm.js';
+import { vncProxy } from './figures/vnc-proxy.js';
 
 /**
  * `npm run bench [-- --quick] [-- --only NAME]`: every figure measures NovaCron and its
@@ -13,6 +17,10 @@ import { factory } from './figures/factory.js';
 const FIGURES: Record<string, (ctx: BenchContext) => Promise<Entry[]>> = {
   factory,
   'cold-start': coldStart,
+  'lifecycle-docker': lifecycleDocker,
+  'lifecycle-containerd': lifecycleContainerd,
+  'lifecycle-kvm': lifecycleKvm,
+  'vnc-proxy': vncProxy,
 };
 
 export async function main(argv: string[]): Promise<number> {
