@@ -3,13 +3,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.js';
 import { Core } from '../../electron/core/core.js';
 import { inprocClient } from '../../electron/core/transport/inproc.js';
 import { entry, type Entry } from '../lib/report.js';
 import { median, rssMiB, runMs, timeMs } from '../lib/measure.js';
 import type { BenchContext } from '../lib/context.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const WORKLOADS = 100;
 
 /**
@@ -34,7 +34,7 @@ export async function coldStart(ctx: BenchContext): Promise<Entry[]> {
     const ls = await timeMs(ctx.reps(10), () => runMs(process.execPath, [bin, 'ls', '--json'], t.env));
     const bareNode = await timeMs(ctx.reps(10), () => runMs(process.execPath, ['-e', '0']));
 
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const painted: number[] = [];
     const plain: number[] = [];
     let rss = 0;

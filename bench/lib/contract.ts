@@ -14,15 +14,18 @@ export interface Contract {
   ws: NovaClient;
   env: NodeJS.ProcessEnv;
   home: string;
+  /** The headless server: http://127.0.0.1:PORT/ and its token. */
+  url: string;
+  token: string;
   close(): Promise<void>;
 }
 
 /** A real core on a private data dir, reachable both ways the UI reaches it. */
-export async function openContract(ctx: BenchContext, env: NodeJS.ProcessEnv = {}): Promise<Contract> {
+export async function openContract(ctx: BenchContext, env: NodeJS.ProcessEnv = {}, staticDir = rendererDir()): Promise<Contract> {
   const t = ctx.tempHome();
   Object.assign(t.env, env);
   const core = await Core.open({ env: t.env, role: 'headless' });
-  const server = await startServer({ router: core.router, host: '127.0.0.1', port: 0, staticDir: rendererDir(), wsRoutes: [core.consoles.wsRoute()] });
+  const server = await startServer({ router: core.router, host: '127.0.0.1', port: 0, staticDir, wsRoutes: [core.consoles.wsRoute()] });
   const ws = await wsClient(`ws://127.0.0.1:${server.port}/ws`, { Authorization: `Bearer ${server.token}` });
   return {
     core,
@@ -30,6 +33,8 @@ export async function openContract(ctx: BenchContext, env: NodeJS.ProcessEnv = {
     ws: ws.client,
     env: t.env,
     home: t.home,
+    url: server.url,
+    token: server.token,
     async close() {
       ws.close();
       await server.close();

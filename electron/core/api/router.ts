@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type {
   MethodName,
   MethodOutput,
@@ -62,6 +63,8 @@ export class Router {
     if (!parsed.ok) return parsed;
     const op = typeof meta.op === 'string' && meta.op.length <= 128 ? meta.op : randomUUID();
     const ac = new AbortController();
+    // A listing hands this signal to a request per workload: many listeners are expected.
+    setMaxListeners(0, ac.signal);
     if (methods[name].long) this.running.set(op, ac);
     const workloadId = typeof (parsed.value as { id?: unknown }).id === 'string' ? (parsed.value as { id: string }).id : undefined;
     const ctx: OpContext = {

@@ -226,6 +226,8 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       },
     },
 
+    dispose: () => metrics.dispose(),
+
     watch(emit) {
       const store = new DisposableStore();
       const watchOne = (engine: Engine, label?: string) =>
