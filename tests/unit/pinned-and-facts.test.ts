@@ -44,13 +44,13 @@ describe('tool facts', () => {
     const bin = join(dir, 'fake-tool');
     writeFileSync(bin, '#!/bin/sh\necho v1\n');
     chmodSync(bin, 0o755);
-    const facts = new ToolFacts(join(dir, 'state', 'tool-facts.json'));
+    const facts = ToolFacts.at(join(dir, 'state', 'tool-facts.json'));
     let runs = 0;
     const ask = () => facts.output(bin, ['--version'], async () => `answer ${++runs}`);
     expect(await ask()).toBe('answer 1');
     expect(await ask()).toBe('answer 1');
     // Another process reads what this one saved.
-    expect(await new ToolFacts(join(dir, 'state', 'tool-facts.json')).output(bin, ['--version'], async () => 'not asked')).toBe('answer 1');
+    expect(await ToolFacts.at(join(dir, 'state', '..', 'state', 'tool-facts.json')).output(bin, ['--version'], async () => 'not asked')).toBe('answer 1');
     writeFileSync(bin, '#!/bin/sh\necho version two\n');
     expect(await ask()).toBe('answer 2');
     // A failed run is not remembered.

@@ -14,7 +14,16 @@ export class ToolFacts {
   /** Saves run one after another: each writes the whole file. */
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly file: string) {}
+  private constructor(private readonly file: string) {}
+
+  private static readonly open = new Map<string, ToolFacts>();
+
+  /** One per file in a process, so two drivers asking at once run a program once. */
+  static at(file: string): ToolFacts {
+    let f = ToolFacts.open.get(file);
+    if (!f) ToolFacts.open.set(file, (f = new ToolFacts(file)));
+    return f;
+  }
 
   /** The output of `bin args` (run() runs it), from the cache when bin is still the same file. */
   async output(bin: string, args: string[], run: () => Promise<string | undefined>): Promise<string | undefined> {
@@ -22,10 +31,23 @@ export class ToolFacts {
     const key = `${id?.path ?? bin}\0${args.join('\0')}`;
     const hit = id ? this.load()[key] : undefined;
     if (hit && hit.id === id!.id) return hit.out;
-    const out = await run();
-    if (out !== undefined && id) await this.save(key, { id: id.id, out }).catch(() => undefined);
-    return out;
+    const asking = this.asking.get(key);
+    if (asking) return asking;
+    const p = (async () => {
+      const out = await run();
+      if (out !== undefined && id) await this.save(key, { id: id.id, out }).catch(() => undefined);
+      return out;
+    })();
+    this.asking.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.asking.delete(key);
+    }
   }
+
+  /** Runs in flight, so a second asker waits for the first answer. */
+  private readonly asking = new Map<string, Promise<string | undefined>>();
 
   private load(): Record<string, { id: string; out: string }> {
     if (!this.entries) {

@@ -35,7 +35,7 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
     snapshotter: SNAPSHOTTER,
     kataRuntimeName: env.config['kata_containers.runtime'],
   };
-  const facts = new ToolFacts(join(env.paths.state, 'tool-facts.json'));
+  const facts = ToolFacts.at(join(env.paths.state, 'tool-facts.json'));
   let runtimes: { at: number; value: Promise<Runtimes> } | undefined;
   const found = (): Promise<Runtimes> => {
     if (!runtimes || Date.now() - runtimes.at > RUNTIMES_TTL_MS) {

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
   const store = new VmStore(env.config['kvm.vm_base_path'], join(env.paths.run, 'kvm'));
   let hostP: Promise<KvmHost> | undefined;
-  const facts = new ToolFacts(join(env.paths.state, 'tool-facts.json'));
+  const facts = ToolFacts.at(join(env.paths.state, 'tool-facts.json'));
   const host = () => (hostP ??= detectHost(env.config['kvm.qemu_binary'], env.config['kvm.qemu_img_binary'], facts));
   const kvm = new Kvm(store, env.config, host);
   void store.sweep();
