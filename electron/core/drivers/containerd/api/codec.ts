@@ -82,8 +82,8 @@ const SERVICES = {
 /** What a gRPC client needs of a method: its path and its codecs (as @grpc/proto-loader makes them). */
 export interface MethodCodec {
   path: string;
-  requestSerialize(value: unknown): Buffer;
-  responseDeserialize(bytes: Buffer): unknown;
+  requestSerialize: (value: unknown) => Buffer;
+  responseDeserialize: (bytes: Buffer) => unknown;
 }
 
 const methods = new Map<string, MethodCodec>();
