@@ -140,12 +140,14 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
     },
 
     async start(local, op) {
-      const f = await ctx.find(local, op.signal);
-      try {
-        await f.container.start();
-      } catch (e) {
-        if (statusOf(e) !== 304) throw engineError(e, `start '${f.c.Name.slice(1)}'`);
-      }
+      // The engine refuses what cannot start; what is already running answers 304.
+      const { f } = await ctx.onRecent(local, op.signal, async (f) => {
+        try {
+          await f.container.start();
+        } catch (e) {
+          if (statusOf(e) !== 304) throw engineError(e, `start '${f.c.Name.slice(1)}'`);
+        }
+      });
       return after(f, op.signal);
     },
 
@@ -169,21 +171,23 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       return after(f, op.signal);
     },
 
+    // The engine checks the state itself (a container that is not running cannot be
+    // paused) and pausing changes nothing else, so the inspect seen last is enough to
+    // name it and, with its new state, to answer: one engine call, like `docker pause`.
     async pause(local, op) {
-      const f = await ctx.find(local, op.signal);
-      await call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause());
-      return after(f, op.signal);
+      const { f } = await ctx.onRecent(local, op.signal, (f) => call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause()));
+      return ctx.info(ctx.withState(f, { Status: 'paused', Paused: true }));
     },
 
     async resume(local, op) {
-      const f = await ctx.find(local, op.signal);
-      await call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause());
-      return after(f, op.signal);
+      const { f } = await ctx.onRecent(local, op.signal, (f) => call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause()));
+      return ctx.info(ctx.withState(f, { Status: 'running', Paused: false }));
     },
 
     async delete(local, opts, op) {
-      const f = await ctx.find(local, op.signal);
-      await call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false }));
+      // Removal without force is refused by the engine for a running container.
+      const { f } = await ctx.onRecent(local, op.signal, (f) => call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false })));
+      ctx.forget(local);
       metrics.forget(local);
       await snapshots.deleteAll(f);
       if (f.away) await ctx.placements.set(local, undefined);
