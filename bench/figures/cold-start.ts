@@ -1,15 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../lib/browser.js';
 import { Core } from '../../electron/core/core.js';
 import { inprocClient } from '../../electron/core/transport/inproc.js';
 import { entry, type Entry } from '../lib/report.js';
 import { median, rssMiB, runMs, timeMs } from '../lib/measure.js';
+import { startServe } from '../lib/serve.js';
 import type { BenchContext } from '../lib/context.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const WORKLOADS = 100;
 
 /**
@@ -34,25 +35,31 @@ export async function coldStart(ctx: BenchContext): Promise<Entry[]> {
     const ls = await timeMs(ctx.reps(10), () => runMs(process.execPath, [bin, 'ls', '--json'], t.env));
     const bareNode = await timeMs(ctx.reps(10), () => runMs(process.execPath, ['-e', '0']));
 
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const painted: number[] = [];
+    const up: number[] = [];
     const plain: number[] = [];
     let rss = 0;
+    let rows = WORKLOADS;
     try {
-      for (let r = 0; r < ctx.reps(5); r++) {
+      for (let r = 0; r < ctx.reps(5) + 1; r++) {
         const page = await browser.newPage();
         const t0 = performance.now();
-        const srv = await startServe(bin, t.env);
+        const srv = await startServe(ctx.root, t.env);
+        const t1 = performance.now();
         await page.goto(srv.loginUrl);
-        await page.locator('[data-testid^="workload-row-"]').nth(WORKLOADS - 1).waitFor({ state: 'attached' });
-        painted.push(performance.now() - t0);
         if (r === 0) {
+          // Untimed first run: how many rows the inventory paints for 100 workloads (all, or a virtualised window).
+          rows = await settledRows(page);
           await new Promise((res) => setTimeout(res, 5000)); // idle, with the page watching events
           rss = rssMiB(srv.child.pid!);
+        } else {
+          await page.locator(ROW).nth(rows - 1).waitFor({ state: 'attached' });
+          painted.push(performance.now() - t0);
+          up.push(t1 - t0);
         }
         await page.close();
-        srv.child.kill('SIGTERM');
-        await new Promise((res) => srv.child.once('exit', res));
+        await srv.stop();
       }
       for (let r = 0; r < ctx.reps(5); r++) {
         const page = await browser.newPage();
@@ -73,7 +80,7 @@ export async function coldStart(ctx: BenchContext): Promise<Entry[]> {
     idle.kill();
 
     return [
-      entry('cold start: serve → 100-row inventory painted', 'ms', median(painted), median(plain), 'node http + static 100-row page', { max: 1000 }),
+      entry('cold start: serve → 100-row inventory painted', 'ms', median(painted), median(plain), 'node http + static 100-row page', { max: 1000 }, `serve up (URL printed) after ${median(up).toFixed(0)} ms; ${rows} rows in the DOM`),
       entry('CLI: novacron ls --json (100 workloads)', 'ms', ls, bareNode, 'node -e 0', { max: 300 }),
       entry('core idle RSS, 100 workloads, UI open', 'MiB', rss, bareRss, 'idle node process', { max: 150 }),
     ];
@@ -84,17 +91,18 @@ export async function coldStart(ctx: BenchContext): Promise<Entry[]> {
   }
 }
 
-function startServe(bin: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; loginUrl: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Open: (\S+)/.exec(out);
-      if (m) resolve({ child, loginUrl: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
+const ROW = '[data-testid^="workload-row-"]';
+
+/** The number of rows once it stops changing. */
+async function settledRows(page: Page): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 400; i++) {
+    const n = await page.locator(ROW).count();
+    if (n > 0 && n === last) return n;
+    last = n;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the inventory never settled');
 }
 
 async function staticServer(): Promise<{ url: string; close(): void }> {

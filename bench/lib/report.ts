@@ -16,6 +16,8 @@ export interface Entry {
   target: string;
   pass: boolean;
   note?: string;
+  /** The figure (bench/figures/NAME) that measured it. */
+  figure?: string;
 }
 
 export type Target = { ratioMax: number } | { ratioMin: number } | { max: number } | { min: number };
@@ -51,11 +53,26 @@ export function entry(
 const round = (n: number) => (Number.isFinite(n) ? Math.round(n * 1000) / 1000 : n);
 
 export function printTable(entries: Entry[]): string {
-  const rows = entries.map((e) => [e.name, `${e.novacron} ${e.unit}`, `${e.baseline} ${e.unit}`, e.baselineName, `${e.ratio}×`, e.target, e.pass ? 'pass' : 'MISS']);
+  const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+  const rows = entries.map((e) => [e.name, `${fmt(e.novacron)} ${e.unit}`, `${fmt(e.baseline)} ${e.unit}`, e.baselineName, `${fmt(e.ratio)}×`, e.target, e.pass ? 'pass' : 'MISS']);
   const head = ['figure', 'novacron', 'baseline', 'baseline is', 'ratio', 'target', ''];
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
+  const out = [line(head)];
+  entries.forEach((e, i) => {
+    out.push(line(rows[i]!));
+    if (e.note) out.push(`    ${e.note}`);
+  });
+  return out.join('\n');
+}
+
+/** The table as Markdown, for the README's Performance section. */
+export function markdownTable(entries: Entry[]): string {
+  const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+  const lines = ['| figure | NovaCron | baseline | ratio | target | |', '|---|---|---|---|---|---|'];
+  for (const e of entries) lines.push(`| ${e.name} | ${fmt(e.novacron)} ${e.unit} | ${fmt(e.baseline)} ${e.unit} (${e.baselineName}) | ${fmt(e.ratio)}× | ${e.target} | ${e.pass ? 'pass' : '**miss**'} |`);
+  return lines.join('\n');
 }
 
 export function writeReport(path: string, entries: Entry[], meta: Record<string, unknown>): void {

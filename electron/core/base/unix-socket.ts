@@ -1,5 +1,5 @@
 import { closeSync, openSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, type OnReadOpts, type Socket } from 'node:net';
 
 /** sun_path holds 108 bytes including the NUL. */
 export const MAX_SOCKET_PATH = 107;
@@ -8,7 +8,10 @@ export const MAX_SOCKET_PATH = 107;
  * Connect to a unix socket, even one whose path is longer than sun_path allows: the
  * directory is opened and the socket reached through /proc/self/fd/N/name, which is short.
  */
-export function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
+/** A read callback with a buffer of the caller's (net.connect's onread option). */
+export type { OnReadOpts as OnRead } from 'node:net';
+
+export function connectUnix(path: string, timeoutMs: number, opts: { onread?: OnReadOpts } = {}): Promise<Socket> {
   let dirFd: number | undefined;
   let target = path;
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
@@ -21,7 +24,7 @@ export function connectUnix(path: string, timeoutMs: number): Promise<Socket> {
     dirFd = undefined;
   };
   return new Promise<Socket>((resolve, reject) => {
-    const sock = connect({ path: target });
+    const sock = connect({ path: target, ...opts });
     const timer = setTimeout(() => {
       sock.destroy();
       release();

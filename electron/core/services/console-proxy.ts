@@ -8,7 +8,8 @@ import { parseWorkloadId } from '../../../shared/ids.js';
 import type { ConsoleTicket } from '../../../shared/model.js';
 import { NovaError } from '../base/errors.js';
 import type { Disposable } from '../base/lifecycle.js';
-import { connectUnix } from '../base/unix-socket.js';
+import { connectUnix, type OnRead } from '../base/unix-socket.js';
+import { consoleReader, pipeConsole } from './console-pipe.js';
 import type { ConsoleEndpoint, Origin } from '../drivers/driver.js';
 import type { DriverManager } from '../drivers/manager.js';
 import type { WsRoute } from '../transport/server.js';
@@ -16,8 +17,6 @@ import type { WsRoute } from '../transport/server.js';
 /** A ticket is good for one connection, within this long of being issued. */
 const TICKET_TTL_MS = 30_000;
 const PATH = '/console';
-/** Stop reading the VNC socket while the browser has this much unsent. */
-const HIGH_WATER = 4 * 1024 * 1024;
 
 /** Bound to a workload (its endpoint is looked up at connect time) or to a fixed endpoint (a saved VNC connection). */
 type Ticket = ({ workloadId: string } | { endpoint: ConsoleEndpoint }) & { expires: number };
@@ -95,9 +94,14 @@ export class ConsoleProxy implements Disposable {
 
   private async bridge(ws: WebSocket, ticket: Ticket): Promise<void> {
     let sock: Socket;
+    const { reader, onread } = consoleReader();
+    // What the client sends before the VNC socket is connected is kept, not dropped.
+    const early: Buffer[] = [];
+    const keep = (data: Buffer, isBinary: boolean) => isBinary && early.push(data);
+    ws.on('message', keep);
     try {
       const ep = 'endpoint' in ticket ? ticket.endpoint : await this.endpoint(ticket.workloadId, AbortSignal.timeout(10_000));
-      sock = ep.kind === 'unix' ? await connectUnix(ep.path, 5_000) : await connectTcp(ep.host, ep.port);
+      sock = ep.kind === 'unix' ? await connectUnix(ep.path, 5_000, { onread }) : await connectTcp(ep.host, ep.port, onread);
     } catch (e) {
       ws.close(1011, (e as Error).message.slice(0, 120));
       return;
@@ -109,27 +113,9 @@ export class ConsoleProxy implements Disposable {
       },
     };
     this.live.add(session);
-    sock.on('data', (chunk: Buffer) => {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(chunk, { binary: true });
-      if (ws.bufferedAmount > HIGH_WATER) {
-        sock.pause();
-        const resume = () => (ws.bufferedAmount < HIGH_WATER / 2 || ws.readyState !== ws.OPEN ? sock.resume() : setTimeout(resume, 20));
-        setTimeout(resume, 20);
-      }
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) sock.write(data);
-    });
-    const end = () => {
-      this.live.delete(session);
-      sock.destroy();
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000, 'console closed');
-    };
-    sock.on('close', end);
-    sock.on('error', () => undefined);
-    ws.on('close', end);
-    ws.on('error', () => undefined);
+    ws.off('message', keep);
+    for (const d of early) sock.write(d);
+    pipeConsole(ws, sock, reader, () => this.live.delete(session));
   }
 
   /** The route the headless server mounts: its token check runs first, then the ticket's. */
@@ -180,9 +166,9 @@ export class ConsoleProxy implements Disposable {
   }
 }
 
-function connectTcp(host: string, port: number): Promise<Socket> {
+function connectTcp(host: string, port: number, onread: OnRead): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host, port });
+    const s = connect({ host, port, noDelay: true, onread });
     s.once('connect', () => resolve(s));
     s.once('error', reject);
   });

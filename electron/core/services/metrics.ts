@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { MetricsSample } from '../../../shared/model.js';
 import { parseWorkloadId } from '../../../shared/ids.js';
 import { type Disposable, interval, toDisposable } from '../base/lifecycle.js';
@@ -133,10 +134,10 @@ export class MetricsService implements Disposable {
     return (signal: AbortSignal) => driver.metrics!(ref.local, signal);
   }
 
-  private async sampleOne(id: string, w: Watched): Promise<void> {
+  private async sampleOne(id: string, w: Watched, signal: AbortSignal = AbortSignal.timeout(5000)): Promise<void> {
     try {
       const read = await this.reader(id);
-      this.record(w, await read(AbortSignal.timeout(5000)));
+      this.record(w, await read(signal));
     } catch {
       // The workload is gone or its engine is down: the event stream says so; metrics just pause.
     }
@@ -156,7 +157,10 @@ export class MetricsService implements Disposable {
         this.timer = undefined;
         return;
       }
-      await Promise.all(active.map(([id, w]) => this.sampleOne(id, w)));
+      // One deadline for the whole tick, not a timer per workload; every sample listens to it.
+      const signal = AbortSignal.timeout(5000);
+      setMaxListeners(0, signal);
+      await Promise.all(active.map(([id, w]) => this.sampleOne(id, w, signal)));
     } finally {
       this.ticking = false;
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ClientMessage, ServerMessage } from '../../../shared/contract/wire.js';
 import type { Disposable } from '../base/lifecycle.js';
@@ -12,18 +13,31 @@ const MAX_BUFFERED = 16 * 1024 * 1024;
 
 /**
  * The contract over one WebSocket: calls, and subscriptions with their ids. Everything a
- * socket opened is disposed when it closes.
+ * socket opened is disposed when it closes. `socket` is the connection the WebSocket was
+ * upgraded from, for batching writes.
  */
-export function serveContract(ws: WebSocket, router: Router, origin: Origin): Disposable {
+export function serveContract(ws: WebSocket, router: Router, origin: Origin, socket?: Duplex): Disposable {
   const subs = new Map<number, Disposable>();
   // What this socket opens (a terminal session) only this socket may use.
   const client = `ws-${randomUUID()}`;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket?.uncork();
+  };
 
   const send = (m: ServerMessage) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       ws.close(1011, 'client is not reading');
       return;
+    }
+    // Everything sent in one turn of the event loop (a second's metrics of every watched
+    // workload, say) leaves in one write: frames stay separate, syscalls do not.
+    if (socket && !corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(uncork);
     }
     ws.send(JSON.stringify(m));
   };

@@ -6,7 +6,7 @@ import { withLock } from '../../base/lock.js';
 import { mkdir } from 'node:fs/promises';
 import type { DriverEnv } from '../driver.js';
 import { Engines, parseEngineAddress, type Engine, type EngineAddress } from './engine.js';
-import { call, D } from './errors.js';
+import { call, D, engineError, statusOf } from './errors.js';
 import { LABEL } from './labels.js';
 import { MigrationJournal } from './journal.js';
 import { Placements } from './placements.js';
@@ -55,20 +55,77 @@ export class ContainerContext {
     return { engine: await this.engines.get(parseEngineAddress(p.engine)), away: true };
   }
 
+  /** Where each workload was last found (engine, container id): the next lookup is one inspect, not a listing. */
+  private readonly where = new Map<string, { engine: string; id: string }>();
+  /** The last inspect of each workload this process made, for recent(). */
+  private readonly last = new Map<string, { at: number; found: Found }>();
+
   /**
    * A workload by its local id: NovaCron's `io.novacron.id` label first (it survives
    * revert and migration), then the engine's own id or name (containers made elsewhere).
+   * Once found, its container id is remembered: a recreated container (revert,
+   * migration) has a new id, the old one answers 404, and the label is looked up again.
    */
   async find(local: string, signal: AbortSignal): Promise<Found> {
     checkLocal(local);
     await this.migrations.settle();
     const { engine, away } = await this.engineOf(local);
+    const known = this.where.get(local);
+    if (known && known.engine === engine.address.text) {
+      const container = engine.docker.getContainer(known.id);
+      try {
+        const c = await container.inspect({ abortSignal: signal } as object);
+        return this.remember({ local, engine, away, c, container });
+      } catch (e) {
+        if (statusOf(e) !== 404) throw engineError(e, `container '${local}'`);
+        this.forget(local);
+      }
+    }
     const hits = await call(`find ${local}`, () =>
       engine.docker.listContainers({ all: true, filters: { label: [`${LABEL.id}=${local}`] }, abortSignal: signal } as Dockerode.ContainerListOptions),
     );
     const container = engine.docker.getContainer(hits[0]?.Id ?? local);
     const c = await call(`container '${local}'`, () => container.inspect({ abortSignal: signal } as object));
-    return { local, engine, away, c, container };
+    return this.remember({ local, engine, away, c, container: engine.docker.getContainer(c.Id) });
+  }
+
+  /**
+   * The workload as this process saw it at most maxAgeMs ago, else found afresh: for
+   * operations whose engine call checks the state itself (pause, resume) and that only
+   * need to know which container it is and its name.
+   */
+  async recent(local: string, signal: AbortSignal, maxAgeMs = 2_000): Promise<Found> {
+    const hit = this.last.get(local);
+    if (hit && Date.now() - hit.at <= maxAgeMs) return hit.found;
+    return this.find(local, signal);
+  }
+
+  /** Run op on the recently seen container; if it is gone (recreated meanwhile), find it afresh and run op again. */
+  async onRecent<T>(local: string, signal: AbortSignal, op: (f: Found) => Promise<T>): Promise<{ f: Found; result: T }> {
+    const f = await this.recent(local, signal);
+    try {
+      return { f, result: await op(f) };
+    } catch (e) {
+      if (statusOf(e) !== 404 && (e as { code?: string }).code !== 'NOT_FOUND') throw e;
+      const fresh = await this.find(local, signal);
+      return { f: fresh, result: await op(fresh) };
+    }
+  }
+
+  /** A found workload with its state as an operation just left it (the engine answered the operation itself). */
+  withState(f: Found, state: Partial<Dockerode.ContainerInspectInfo['State']>): Found {
+    return this.remember({ ...f, c: { ...f.c, State: { ...f.c.State, ...state } } });
+  }
+
+  forget(local: string): void {
+    this.where.delete(local);
+    this.last.delete(local);
+  }
+
+  private remember(f: Found): Found {
+    this.where.set(f.local, { engine: f.engine.address.text, id: f.c.Id });
+    this.last.set(f.local, { at: Date.now(), found: f });
+    return f;
   }
 
   label(found: Pick<Found, 'away' | 'engine'>): string | undefined {
@@ -80,7 +137,7 @@ export class ContainerContext {
   }
 
   async refresh(found: Found, signal: AbortSignal): Promise<Found> {
-    return { ...found, c: await call(`container '${found.local}'`, () => found.container.inspect({ abortSignal: signal } as object)) };
+    return this.remember({ ...found, c: await call(`container '${found.local}'`, () => found.container.inspect({ abortSignal: signal } as object)) });
   }
 
   /** Revert and migrate recreate the container: one at a time per workload, across processes. */

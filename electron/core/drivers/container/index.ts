@@ -185,7 +185,8 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
         if (f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is already paused`);
         if (!f.c.State.Running) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is not running (${f.c.State.Status})`);
         await call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause());
-        return after(f, op.signal);
+        // Pausing changes nothing else: the inspect just made, with its new state, is the answer.
+        return ctx.info(ctx.withState(f, { Status: 'paused', Paused: true }));
       }),
 
     resume: (local, op) =>
@@ -193,13 +194,14 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
         const f = await ctx.find(local, op.signal);
         if (!f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is not paused (${f.c.State.Status})`);
         await call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause());
-        return after(f, op.signal);
+        return ctx.info(ctx.withState(f, { Status: 'running', Paused: false }));
       }),
 
     delete: (local, opts, op) =>
       ctx.exclusive(local, `delete by ${op.origin}`, async () => {
         const f = await ctx.find(local, op.signal);
         await call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false }));
+        ctx.forget(local);
         metrics.forget(local);
         await snapshots.deleteAll(f);
         if (f.away) await ctx.placements.set(local, undefined);
@@ -241,6 +243,8 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
         return inspectImage(docker, withTag(ref));
       },
     },
+
+    dispose: () => metrics.dispose(),
 
     watch(emit) {
       const store = new DisposableStore();

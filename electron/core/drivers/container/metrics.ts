@@ -1,26 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { toDisposable, type Disposable } from '../../base/lifecycle.js';
+import { PinnedSet } from '../../base/pinned.js';
 import type { RawSample } from '../driver.js';
 import type { ContainerContext, Found } from './context.js';
 import { isLocal, parseEngineAddress } from './engine.js';
 import { call } from './errors.js';
-import { cgroupFilesOf, cgroupSample, engineSample, type CgroupFiles, type EngineStats } from './stats.js';
-
-interface Known {
-  engineId: string;
-  pid: number;
-  files: CgroupFiles;
-}
+import { cgroupFilesOf, engineSample, PinnedCgroup, type EngineStats } from './stats.js';
 
 /**
  * Metrics for watched containers. On an engine of this machine the metrics service polls
- * `sample()` once a second and we read cgroup files: no engine call at all once the
- * container's pid is known. Elsewhere `watch()` opens the engine's stats stream, one per
- * watched container (the service shares it between watchers).
+ * `sample()` once a second and we read the container's cgroup files, kept open between
+ * readings: no engine call at all once the container is known, a few preads per second.
+ * Elsewhere `watch()` opens the engine's stats stream, one per watched container (the
+ * service shares it between watchers).
  */
 export class ContainerMetrics {
-  private readonly known = new Map<string, Known>();
+  private readonly pinned = new PinnedSet<PinnedCgroup>();
 
   constructor(private readonly ctx: ContainerContext) {}
 
@@ -31,36 +27,25 @@ export class ContainerMetrics {
   }
 
   async sample(local: string, signal: AbortSignal): Promise<RawSample> {
-    const hit = this.known.get(local);
-    if (hit && (await this.stillOurs(hit))) {
-      try {
-        return await cgroupSample(hit.files, hit.pid);
-      } catch {
-        this.known.delete(local);
-      }
-    }
+    const hit = this.pinned.get(local)?.sample();
+    if (hit) return hit;
+    // Unknown, or its cgroup went away (stopped, restarted): ask the engine where it is now.
+    this.pinned.delete(local);
     const found = await this.ctx.find(local, signal);
     const { c } = found;
     if (!c.State.Running) return { ts: Date.now(), cpuNs: 0, memoryBytes: 0, source: 'not running' };
     if (isLocal(found.engine.address) && c.State.Pid > 0) {
       const files = await readFile(`/proc/${c.State.Pid}/cgroup`, 'utf8').then((t) => cgroupFilesOf(t, c.Id), () => undefined);
-      if (files) {
-        try {
-          const s = await cgroupSample(files, c.State.Pid);
-          this.known.set(local, { engineId: c.Id, pid: c.State.Pid, files });
-          return s;
-        } catch {
-          // Files not readable here (another cgroup namespace, say): the engine knows.
-        }
+      const pinned = files && PinnedCgroup.open(files, c.State.Pid);
+      const s = pinned?.sample();
+      if (pinned && s) {
+        this.pinned.set(local, pinned);
+        return s;
       }
+      // Files not readable here (another cgroup namespace, say): the engine knows.
+      pinned?.dispose();
     }
     return this.fromEngine(found, signal);
-  }
-
-  /** A pid is reused by the kernel: it is still the container's while its cgroup names the container. */
-  private async stillOurs(k: Known): Promise<boolean> {
-    const text = await readFile(`/proc/${k.pid}/cgroup`, 'utf8').catch(() => '');
-    return text.includes(k.engineId);
   }
 
   private async fromEngine(found: Found, signal: AbortSignal): Promise<RawSample> {
@@ -104,6 +89,10 @@ export class ContainerMetrics {
   }
 
   forget(local: string): void {
-    this.known.delete(local);
+    this.pinned.delete(local);
+  }
+
+  dispose(): void {
+    this.pinned.dispose();
   }
 }

@@ -42,16 +42,19 @@ export function snapshotOps(ctx: ContainerContext) {
     create: async (local: string, snap: string, op: OpContext): Promise<SnapshotInfo> => {
       const f = await ctx.find(local, op.signal);
       const repo = repoOf(f);
-      if ((await list(local, op.signal)).some((s) => s.name === snap)) {
-        throw driverError(D, 'CONFLICT', `'${name(f)}' already has a snapshot named '${snap}'`);
-      }
-      op.progress({ label: `committing ${name(f)}`, done: 0, unit: 'steps' });
-      await call('commit', () =>
-        f.container.commit({ repo, tag: snap, comment: `NovaCron snapshot '${snap}' of ${name(f)}`, pause: true, abortSignal: op.signal } as object),
+      const images = f.engine.docker;
+      // A commit onto an existing tag would move it silently: the name must be free.
+      const taken = await images.getImage(`${repo}:${snap}`).inspect().then(
+        () => true,
+        (e: unknown) => (statusOf(e) === 404 ? false : Promise.reject(engineError(e, 'snapshots'))),
       );
-      const s = (await list(local, op.signal)).find((x) => x.name === snap);
-      if (!s) throw driverError(D, 'INTERNAL', `the engine committed '${snap}' but does not list it`);
-      return s;
+      if (taken) throw driverError(D, 'CONFLICT', `'${name(f)}' already has a snapshot named '${snap}'`);
+      op.progress({ label: `committing ${name(f)}`, done: 0, unit: 'steps' });
+      const { Id } = (await call('commit', () =>
+        f.container.commit({ repo, tag: snap, comment: `NovaCron snapshot '${snap}' of ${name(f)}`, pause: true, abortSignal: op.signal } as object),
+      )) as { Id: string };
+      const img = await call('snapshots', () => images.getImage(Id).inspect());
+      return { name: snap, createdAt: new Date(img.Created).toISOString(), sizeBytes: img.Size, kind: 'filesystem image (docker commit)' };
     },
 
     revert: async (local: string, snap: string, op: OpContext): Promise<WorkloadInfo> => {

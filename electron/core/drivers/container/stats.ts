@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
+import type { Disposable } from '../../base/lifecycle.js';
+import { PinnedFile } from '../../base/pinned.js';
 import type { RawSample } from '../driver.js';
 
 /**
@@ -98,33 +99,29 @@ export function cgroupFilesOf(procCgroup: string, containerId: string): CgroupFi
   return undefined;
 }
 
-/** v1 mounts each controller on its own name, or on "cpu,cpuacct": try both spellings. */
-async function readFirst(paths: string[]): Promise<string> {
-  let last: unknown;
-  for (const p of paths) {
-    try {
-      return await readFile(p, 'utf8');
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
-}
-
+/** v1 mounts each controller on its own name, or on "cpu,cpuacct": every spelling of a file. */
 const alt = (dir: string, file: string) => {
   const [, ctrl = '', rest = ''] = /^\/sys\/fs\/cgroup\/([^/]+)(.*)$/.exec(dir) ?? [];
   const names = new Set([ctrl, ...ctrl.split(',')]);
   return [...names].map((n) => `${ROOT}/${n}${rest}/${file}`);
 };
 
-const statMap = (text: string) =>
-  Object.fromEntries(
-    text
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' '))
-      .map(([k, v]) => [k ?? '', Number(v)]),
-  ) as Record<string, number>;
+const pinFirst = (paths: string[]) => {
+  for (const p of paths) {
+    const f = PinnedFile.open(p);
+    if (f) return f;
+  }
+  return undefined;
+};
+
+const statMap = (text: string) => {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) out[line.slice(0, sp)] = Number(line.slice(sp + 1));
+  }
+  return out;
+};
 
 /** Sum of rx/tx over the namespace's interfaces but lo, as `docker stats` shows them. */
 export function parseNetDev(text: string): { rx: number; tx: number } {
@@ -140,61 +137,96 @@ export function parseNetDev(text: string): { rx: number; tx: number } {
   return { rx, tx };
 }
 
-/** One reading of the cgroup files; throws when they are not there (the caller falls back). */
-export async function cgroupSample(files: CgroupFiles, pid: number): Promise<RawSample> {
-  const ts = Date.now();
-  let cpuNs: number;
-  let usage: number;
-  let limit: number | undefined;
-  let inactive: number | undefined;
-  let read = 0;
-  let write = 0;
-  if (files.version === 1) {
-    const [cpu, mem, lim, mstat, blk] = await Promise.all([
-      readFirst(alt(files.cpu, 'cpuacct.usage')),
-      readFirst(alt(files.memory, 'memory.usage_in_bytes')),
-      readFirst(alt(files.memory, 'memory.limit_in_bytes')),
-      readFirst(alt(files.memory, 'memory.stat')),
-      readFirst([...alt(files.blkio, 'blkio.throttle.io_service_bytes_recursive'), ...alt(files.blkio, 'blkio.throttle.io_service_bytes')]),
-    ]);
-    cpuNs = Number(cpu);
-    usage = Number(mem);
-    limit = Number(lim);
-    inactive = statMap(mstat).total_inactive_file;
-    for (const l of blk.split('\n')) {
-      const [, op, v] = l.trim().split(' ');
-      if (op === 'Read') read += Number(v);
-      if (op === 'Write') write += Number(v);
+/**
+ * A running container's counters, kept open (see base/pinned.ts): cgroup files for CPU,
+ * memory and block I/O, and its init process's /proc/<pid>/net/dev for the network.
+ * sample() answers undefined once the container's cgroup is gone (it stopped, or
+ * restarted into a fresh one): the caller looks it up again.
+ */
+export class PinnedCgroup implements Disposable {
+  private constructor(
+    readonly version: 1 | 2,
+    private readonly files: Record<'cpu' | 'mem' | 'memStat' | 'net', PinnedFile> & { limit?: PinnedFile; io?: PinnedFile },
+  ) {}
+
+  /** Undefined when the files cannot be opened here (another cgroup namespace, say): the engine API is the fallback. */
+  static open(files: CgroupFiles, pid: number): PinnedCgroup | undefined {
+    const v1 = files.version === 1;
+    const opened = v1
+      ? {
+          cpu: pinFirst(alt(files.cpu, 'cpuacct.usage')),
+          mem: pinFirst(alt(files.memory, 'memory.usage_in_bytes')),
+          memStat: pinFirst(alt(files.memory, 'memory.stat')),
+          io: pinFirst([...alt(files.blkio, 'blkio.throttle.io_service_bytes_recursive'), ...alt(files.blkio, 'blkio.throttle.io_service_bytes')]),
+        }
+      : {
+          cpu: PinnedFile.open(`${files.cpu}/cpu.stat`),
+          mem: PinnedFile.open(`${files.memory}/memory.current`),
+          memStat: PinnedFile.open(`${files.memory}/memory.stat`),
+          limit: PinnedFile.open(`${files.memory}/memory.max`),
+          io: PinnedFile.open(`${files.blkio}/io.stat`),
+        };
+    const net = PinnedFile.open(`/proc/${pid}/net/dev`);
+    const all = { ...opened, net };
+    if (!all.cpu || !all.mem || !all.memStat || !all.net || (!v1 && !all.limit)) {
+      for (const f of Object.values(all)) f?.dispose();
+      return undefined;
     }
-  } else {
-    const [cpu, mem, lim, mstat, io] = await Promise.all([
-      readFile(`${files.cpu}/cpu.stat`, 'utf8'),
-      readFile(`${files.memory}/memory.current`, 'utf8'),
-      readFile(`${files.memory}/memory.max`, 'utf8'),
-      readFile(`${files.memory}/memory.stat`, 'utf8'),
-      readFile(`${files.blkio}/io.stat`, 'utf8').catch(() => ''),
-    ]);
-    cpuNs = (statMap(cpu).usage_usec ?? 0) * 1000;
-    usage = Number(mem);
-    limit = lim.trim() === 'max' ? undefined : Number(lim);
-    inactive = statMap(mstat).inactive_file;
-    for (const m of io.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) {
-      read += Number(m[1]);
-      write += Number(m[2]);
-    }
+    return new PinnedCgroup(files.version, all as PinnedCgroup['files']);
   }
-  const net = parseNetDev(await readFile(`/proc/${pid}/net/dev`, 'utf8'));
-  const host = totalmem();
-  return {
-    ts,
-    cpuNs,
-    memoryBytes: inactive !== undefined && inactive < usage ? usage - inactive : usage,
-    // Unlimited reads as a huge number: the engine, too, reports the host's memory then.
-    memoryLimitBytes: limit === undefined || limit > host ? host : limit,
-    diskReadBytes: read,
-    diskWriteBytes: write,
-    netRxBytes: net.rx,
-    netTxBytes: net.tx,
-    source: `cgroup v${files.version}`,
-  };
+
+  sample(): RawSample | undefined {
+    const ts = Date.now();
+    const f = this.files;
+    const [cpu, mem, memStat] = [f.cpu.read(), f.mem.read(), f.memStat.read()];
+    if (cpu === undefined || mem === undefined || memStat === undefined) return undefined;
+    const stat = statMap(memStat);
+    const usage = Number(mem);
+    let cpuNs: number;
+    let limit: number | undefined;
+    let inactive: number | undefined;
+    let read = 0;
+    let write = 0;
+    const io = f.io?.read() ?? '';
+    if (this.version === 1) {
+      cpuNs = Number(cpu);
+      // The memory.stat of v1 carries the limit too, so memory.limit_in_bytes is not read.
+      limit = stat.hierarchical_memory_limit;
+      inactive = stat.total_inactive_file;
+      for (const l of io.split('\n')) {
+        const [, op, v] = l.trim().split(' ');
+        if (op === 'Read') read += Number(v);
+        if (op === 'Write') write += Number(v);
+      }
+    } else {
+      cpuNs = (statMap(cpu).usage_usec ?? 0) * 1000;
+      const max = f.limit!.read()?.trim();
+      limit = max === undefined || max === 'max' ? undefined : Number(max);
+      inactive = stat.inactive_file;
+      for (const m of io.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) {
+        read += Number(m[1]);
+        write += Number(m[2]);
+      }
+    }
+    const netText = f.net.read();
+    if (netText === undefined) return undefined;
+    const net = parseNetDev(netText);
+    const host = totalmem();
+    return {
+      ts,
+      cpuNs,
+      memoryBytes: inactive !== undefined && inactive < usage ? usage - inactive : usage,
+      // Unlimited reads as a huge number: the engine, too, reports the host's memory then.
+      memoryLimitBytes: limit === undefined || !Number.isFinite(limit) || limit > host ? host : limit,
+      diskReadBytes: read,
+      diskWriteBytes: write,
+      netRxBytes: net.rx,
+      netTxBytes: net.tx,
+      source: `cgroup v${this.version}`,
+    };
+  }
+
+  dispose(): void {
+    for (const f of Object.values(this.files)) (f as PinnedFile | undefined)?.dispose();
+  }
 }

@@ -1,5 +1,7 @@
 import type { ContainerdCreateSpec, KataCreateSpec } from '../../../../shared/drivers/containerd.js';
+import { join } from 'node:path';
 import { driverError } from '../../base/errors.js';
+import { ToolFacts } from '../../base/tool-facts.js';
 import { DisposableStore, toDisposable } from '../../base/lifecycle.js';
 import { tailFile } from '../../base/tail.js';
 import type { Detection, Driver, DriverEnv, LogSink } from '../driver.js';
@@ -33,10 +35,11 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
     snapshotter: SNAPSHOTTER,
     kataRuntimeName: env.config['kata_containers.runtime'],
   };
+  const facts = ToolFacts.at(join(env.paths.state, 'tool-facts.json'));
   let runtimes: { at: number; value: Promise<Runtimes> } | undefined;
   const found = (): Promise<Runtimes> => {
     if (!runtimes || Date.now() - runtimes.at > RUNTIMES_TTL_MS) {
-      runtimes = { at: Date.now(), value: detectRuntimes(env.config['kata_containers.hypervisor']) };
+      runtimes = { at: Date.now(), value: detectRuntimes(env.config['kata_containers.hypervisor'], facts) };
     }
     return runtimes.value;
   };

@@ -6,6 +6,7 @@ import type { SandboxRuntime } from '../../../../shared/drivers/containerd.js';
 import { packAny } from './api/codec.js';
 import type { Any } from './api/messages.js';
 import type { Family } from './context.js';
+import type { ToolFacts } from '../../base/tool-facts.js';
 
 /**
  * Which sandbox runtimes this host has, and how containerd is told to use each:
@@ -42,9 +43,13 @@ async function which(name: string, extra: string[] = []): Promise<string | undef
   return undefined;
 }
 
-async function versionOf(bin: string, args: string[]): Promise<string> {
-  const r = await execa(bin, args, { reject: false, timeout: 5000 });
-  return (r.stdout || r.stderr).split('\n')[0]?.trim() ?? '';
+async function versionOf(bin: string, args: string[], facts?: ToolFacts): Promise<string> {
+  const run = async () => {
+    const r = await execa(bin, args, { reject: false, timeout: 5000 });
+    return r.exitCode === 0 ? r.stdout || r.stderr : undefined;
+  };
+  const out = (facts ? await facts.output(bin, args, run) : await run()) ?? '';
+  return out.split('\n')[0]?.trim() ?? '';
 }
 
 /** Where Kata keeps its configuration, newest layout first. */
@@ -85,15 +90,20 @@ async function detectKata(hypervisor: string): Promise<RuntimeFound> {
   return { available: true, detail: `${shim} with ${hypervisor} (${hv})` };
 }
 
-export async function detectRuntimes(hypervisor: string): Promise<Runtimes> {
-  const runc = await which('runc');
-  const runsc = await which('runsc');
+/** facts: where the binaries' answers are remembered between processes (base/tool-facts.ts). */
+export async function detectRuntimes(hypervisor: string, facts?: ToolFacts): Promise<Runtimes> {
+  const [runc, runsc] = await Promise.all([which('runc'), which('runsc')]);
+  const [runcVersion, runscVersion, kata] = await Promise.all([
+    runc ? versionOf(runc, ['--version'], facts) : undefined,
+    runsc ? versionOf(runsc, ['--version'], facts) : undefined,
+    detectKata(hypervisor),
+  ]);
   return {
-    runc: runc ? { available: true, detail: `${runc} (${await versionOf(runc, ['--version'])})` } : { available: false, reason: 'runc is not installed (apt install runc)' },
+    runc: runc ? { available: true, detail: `${runc} (${runcVersion})` } : { available: false, reason: 'runc is not installed (apt install runc)' },
     runsc: runsc
-      ? { available: true, detail: `${runsc} (${await versionOf(runsc, ['--version'])}), platform ptrace, no network` }
+      ? { available: true, detail: `${runsc} (${runscVersion}), platform ptrace, no network` }
       : { available: false, reason: 'gVisor is not installed: no runsc on PATH (apt install runsc)' },
-    kata: await detectKata(hypervisor),
+    kata,
   };
 }
 

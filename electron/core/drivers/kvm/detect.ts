@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { Accel } from '../../../../shared/drivers/kvm.js';
+import type { ToolFacts } from '../../base/tool-facts.js';
 
 export interface KvmHost {
   qemu?: { path: string; version: string };
@@ -13,10 +14,17 @@ export interface KvmHost {
   machines: Set<string>;
 }
 
-async function version(bin: string): Promise<{ path: string; version: string } | string> {
-  const r = await execa(bin, ['--version'], { reject: false, timeout: 10_000 });
-  if (r.exitCode !== 0) return r.failed && 'code' in r && r.code === 'ENOENT' ? `${bin} is not installed (not found on PATH)` : `${bin} --version failed: ${String(r.stderr || r.message).trim()}`;
-  const v = /version (\S+)/.exec(String(r.stdout))?.[1] ?? 'unknown';
+async function version(bin: string, facts?: ToolFacts): Promise<{ path: string; version: string } | string> {
+  let failure = '';
+  const run = async () => {
+    const r = await execa(bin, ['--version'], { reject: false, timeout: 10_000 });
+    if (r.exitCode === 0) return String(r.stdout);
+    failure = r.failed && 'code' in r && r.code === 'ENOENT' ? `${bin} is not installed (not found on PATH)` : `${bin} --version failed: ${String(r.stderr || r.message).trim()}`;
+    return undefined;
+  };
+  const out = facts ? await facts.output(bin, ['--version'], run) : await run();
+  if (out === undefined) return failure;
+  const v = /version (\S+)/.exec(out)?.[1] ?? 'unknown';
   return { path: bin, version: v };
 }
 
@@ -35,16 +43,21 @@ export async function kvmProblem(): Promise<string | undefined> {
   }
 }
 
-export async function detectHost(qemuBin: string, qemuImgBin: string): Promise<KvmHost> {
-  const [q, qi, kvm] = await Promise.all([version(qemuBin), version(qemuImgBin), kvmProblem()]);
+/** facts: where the binaries' answers are remembered between processes (base/tool-facts.ts). */
+export async function detectHost(qemuBin: string, qemuImgBin: string, facts?: ToolFacts): Promise<KvmHost> {
+  const [q, qi, kvm] = await Promise.all([version(qemuBin, facts), version(qemuImgBin, facts), kvmProblem()]);
   const host: KvmHost = { machines: new Set(), ...(kvm ? { kvmProblem: kvm } : {}) };
   if (typeof q === 'string') host.problem = q;
   else host.qemu = q;
   if (typeof qi === 'string') host.problem ??= qi;
   else host.qemuImg = qi;
   if (host.qemu) {
-    const r = await execa(qemuBin, ['-machine', 'help'], { reject: false, timeout: 10_000 });
-    for (const line of String(r.stdout).split('\n').slice(1)) {
+    const run = async () => {
+      const r = await execa(qemuBin, ['-machine', 'help'], { reject: false, timeout: 10_000 });
+      return r.exitCode === 0 ? String(r.stdout) : undefined;
+    };
+    const out = (facts ? await facts.output(qemuBin, ['-machine', 'help'], run) : await run()) ?? '';
+    for (const line of out.split('\n').slice(1)) {
       const m = /^(\S+)\s/.exec(line);
       if (m) host.machines.add(m[1]!);
     }

@@ -1,6 +1,7 @@
 import type { KvmCreateSpec } from '../../../../shared/drivers/kvm.js';
 import type { WorkloadDetail, WorkloadInfo } from '../../../../shared/model.js';
 import { DisposableStore } from '../../base/lifecycle.js';
+import { ToolFacts } from '../../base/tool-facts.js';
 import { tailFile } from '../../base/tail.js';
 import type { Detection, Driver, DriverEnv, LogSink } from '../driver.js';
 import { RUN_FILES } from './args.js';
@@ -20,7 +21,8 @@ import { join } from 'node:path';
 export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
   const store = new VmStore(env.config['kvm.vm_base_path'], join(env.paths.run, 'kvm'));
   let hostP: Promise<KvmHost> | undefined;
-  const host = () => (hostP ??= detectHost(env.config['kvm.qemu_binary'], env.config['kvm.qemu_img_binary']));
+  const facts = ToolFacts.at(join(env.paths.state, 'tool-facts.json'));
+  const host = () => (hostP ??= detectHost(env.config['kvm.qemu_binary'], env.config['kvm.qemu_img_binary'], facts));
   const kvm = new Kvm(store, env.config, host);
   void store.sweep();
 

@@ -7,12 +7,16 @@ import { readProcIo, readStat, CLK_TCK, PAGE_SIZE } from '../../base/procfs.js';
 import { DisposableStore } from '../../base/lifecycle.js';
 import { tailFile } from '../../base/tail.js';
 import { pollWatch } from '../common/poll-watch.js';
+import { PinnedSet } from '../../base/pinned.js';
+import { PinnedProc } from './pinned-proc.js';
 import type { Detection, Driver, DriverEnv, LogSink, OpContext, RawSample, StopOptions } from '../driver.js';
 import { detectCgroups, type CgroupHost } from './cgroups.js';
 import { baseEnv, observe, resolveCommand, signalGroup, spawnDetached, startedAtOf, waitGone } from './runtime.js';
 import { ProcessStore, type ProcessDefinition, type ProcessSnapshot } from './store.js';
 
 const D = 'process';
+/** How long a watched process's kept-open counters are trusted before its definition is read again (a scale adds limits). */
+const RECHECK_MS = 10_000;
 
 /**
  * Plain host processes as workloads: started detached so they outlive the app, watched
@@ -20,6 +24,7 @@ const D = 'process';
  */
 export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
   const store = new ProcessStore(env.config['process.base_path']);
+  const pinned = new PinnedSet<PinnedProc>();
   let cgroups: CgroupHost | undefined;
   const cg = async () => (cgroups ??= await detectCgroups());
   void store.sweep();
@@ -265,10 +270,26 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
     },
 
     async metrics(local): Promise<RawSample> {
+      // The watched case: its /proc files kept open (see base/pinned.ts), the definition re-read every few seconds for a scale.
+      const hit = pinned.get(local);
+      if (hit && Date.now() - hit.since < RECHECK_MS) {
+        const s = hit.sample();
+        if (s) return s;
+      }
+      pinned.delete(local);
       const def = await load(local);
       const run = await store.runState(def.id);
       const ts = Date.now();
       if (run.pid === undefined || run.startTicks === undefined) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
+      if (def.memoryMB === undefined && def.cpuPercent === undefined) {
+        const p = PinnedProc.open(run.pid, run.startTicks);
+        const s = p?.sample();
+        if (p && s) {
+          pinned.set(local, p);
+          return s;
+        }
+        p?.dispose();
+      }
       const st = await readStat(run.pid);
       if (!st || st.startTicks !== run.startTicks) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
       const io = await readProcIo(run.pid);
@@ -283,6 +304,8 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
         source: group ? `cgroup v${cgroups?.version} + procfs` : 'procfs',
       };
     },
+
+    dispose: () => pinned.dispose(),
 
     logs(local, opts, sink: LogSink) {
       const store_ = new DisposableStore();

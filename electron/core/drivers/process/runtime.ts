@@ -4,7 +4,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { bootTime, CLK_TCK, isSameProcess, readStat } from '../../base/procfs.js';
+import { bootTime, CLK_TCK, isSameProcess, readStat, readStatSync } from '../../base/procfs.js';
 import type { ProcessDefinition, ProcessExitRecord, ProcessRunState, ProcessStore } from './store.js';
 
 /** The environment a process starts with: a clean base plus what the admin set. Never ours: it may hold tokens. */
@@ -97,7 +97,8 @@ export async function observe(
   if (run.pid === undefined || run.startTicks === undefined) {
     return { state: 'stopped', run };
   }
-  const st = await readStat(run.pid);
+  // Synchronous: /proc never blocks, and the watcher asks this of every workload every second.
+  const st = readStatSync(run.pid);
   const alive = st !== undefined && st.startTicks === run.startTicks && st.state !== 'Z' && st.state !== 'X';
   if (alive) return { state: st.state === 'T' ? 'paused' : 'running', pid: run.pid, run };
   if (run.stoppedByUs) return { state: 'stopped', run };

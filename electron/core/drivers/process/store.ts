@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../../../shared/model.js';
 import { driverError, isNodeError } from '../../base/errors.js';
@@ -69,7 +70,8 @@ export class ProcessStore {
     if (!isLocalId(id)) return undefined;
     let mtimeNs: bigint;
     try {
-      mtimeNs = (await stat(this.dir(id), { bigint: true })).mtimeNs;
+      // Synchronous: one stat of a directory the kernel has cached, for every workload every second while watched.
+      mtimeNs = statSync(this.dir(id), { bigint: true }).mtimeNs;
     } catch (e) {
       if (isNodeError(e, 'ENOENT')) {
         this.cache.delete(id);

@@ -1,5 +1,4 @@
 import protobuf from 'protobufjs';
-import { fromJSON, type MethodDefinition, type ServiceDefinition } from '@grpc/proto-loader';
 import {
   CONTAINERS_PROTO,
   CONTENT_PROTO,
@@ -15,13 +14,8 @@ import {
 import { CGROUPS2_PROTO, CGROUPS_PROTO, EVENTS_PROTO, RUNC_OPTIONS_PROTO, TASK_TYPES_PROTO, TYPES_PROTO, WELL_KNOWN_PROTO } from './proto-types.js';
 import type { Any } from './messages.js';
 
-/**
- * One protobuf root holds every definition; proto-loader derives the gRPC method
- * table from it and the same root decodes the google.protobuf.Any payloads (events,
- * metrics) with the same conversion rules, so both look alike to the driver.
- */
-const root = new protobuf.Root();
-for (const src of [
+/** Every .proto text we use, in dependency order. */
+const SOURCES = [
   WELL_KNOWN_PROTO,
   TYPES_PROTO,
   TASK_TYPES_PROTO,
@@ -39,13 +33,38 @@ for (const src of [
   EVENTS_SERVICE_PROTO,
   LEASES_PROTO,
   DIFF_PROTO,
-]) {
-  protobuf.parse(src, root, { keepCase: true });
+];
+
+/** The same definitions as protobuf JSON, computed at build time for the bundles (scripts/build-node.mjs). */
+declare const __CONTAINERD_PROTO_JSON__: protobuf.INamespace | undefined;
+
+/** The definitions as protobuf JSON: what the build precomputes, so a bundle skips parsing the .proto text. */
+export function protoJson(): protobuf.INamespace {
+  return parseSources().toJSON();
 }
-root.resolveAll();
+
+function parseSources(): protobuf.Root {
+  const root = new protobuf.Root();
+  for (const src of SOURCES) protobuf.parse(src, root, { keepCase: true });
+  return root;
+}
+
+/**
+ * One protobuf root holds every definition: gRPC methods encode and decode with it, and
+ * so do the google.protobuf.Any payloads (events, metrics), with the same conversion
+ * rules, so both look alike to the driver. Built on first use: a CLI command that never
+ * talks to containerd never pays for it, and bundles load it from precomputed JSON.
+ */
+let rootValue: protobuf.Root | undefined;
+function root(): protobuf.Root {
+  if (!rootValue) {
+    rootValue = typeof __CONTAINERD_PROTO_JSON__ !== 'undefined' && __CONTAINERD_PROTO_JSON__ ? protobuf.Root.fromJSON(__CONTAINERD_PROTO_JSON__) : parseSources();
+    rootValue.resolveAll();
+  }
+  return rootValue;
+}
 
 const CONVERSION = { longs: Number, enums: String, defaults: true, arrays: true, objects: true, oneofs: true } as const;
-const definitions = fromJSON(root.toJSON(), { keepCase: true, ...CONVERSION });
 
 const SERVICES = {
   version: 'containerd.services.version.v1.Version',
@@ -60,13 +79,33 @@ const SERVICES = {
   diff: 'containerd.services.diff.v1.Diff',
 } as const;
 
-/** "tasks.Create" → its path and codecs. */
-export function methodOf(key: string): MethodDefinition<unknown, unknown> {
-  const [service, name] = key.split('.') as [keyof typeof SERVICES, string];
-  const def = definitions[SERVICES[service]] as ServiceDefinition | undefined;
-  const m = def?.[name];
+/** What a gRPC client needs of a method: its path and its codecs (as @grpc/proto-loader makes them). */
+export interface MethodCodec {
+  path: string;
+  requestSerialize: (value: unknown) => Buffer;
+  responseDeserialize: (bytes: Buffer) => unknown;
+}
+
+const methods = new Map<string, MethodCodec>();
+
+/** "tasks.Create" → its path and codecs, made when first used. */
+export function methodOf(key: string): MethodCodec {
+  const hit = methods.get(key);
+  if (hit) return hit;
+  const [service, name = ''] = key.split('.') as [keyof typeof SERVICES, string?];
+  const full = SERVICES[service];
+  const m = full ? root().lookupService(full).methods[name] : undefined;
   if (!m) throw new Error(`containerd API: no method ${key} in our definitions`);
-  return m as MethodDefinition<unknown, unknown>;
+  m.resolve();
+  const req = m.resolvedRequestType!;
+  const res = m.resolvedResponseType!;
+  const codec: MethodCodec = {
+    path: `/${full}/${name}`,
+    requestSerialize: (value) => Buffer.from(req.encode(req.fromObject(value as Record<string, unknown>)).finish()),
+    responseDeserialize: (bytes) => res.toObject(res.decode(bytes), CONVERSION),
+  };
+  methods.set(key, codec);
+  return codec;
 }
 
 /** The message name an Any's type_url names: containerd writes bare names, others a URL. */
@@ -76,14 +115,14 @@ const typeNameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 export function decodeAny<T>(any: Any | null | undefined): { type: string; value: T } | undefined {
   if (!any?.type_url) return undefined;
   const name = typeNameOf(any.type_url);
-  const type = root.lookup(name);
+  const type = root().lookup(name);
   if (!(type instanceof protobuf.Type)) return undefined;
   return { type: name, value: type.toObject(type.decode(any.value), CONVERSION) as T };
 }
 
 /** A protobuf message wrapped in an Any, named the way containerd's typeurl registry names it. */
 export function packAny(typeName: string, value: Record<string, unknown>): Any {
-  const type = root.lookupType(typeName);
+  const type = root().lookupType(typeName);
   return { type_url: typeName, value: Buffer.from(type.encode(type.fromObject(value)).finish()) };
 }
 

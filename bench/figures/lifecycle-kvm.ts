@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { qemuArgs, RUN_FILES } from '../../electron/core/drivers/kvm/args.js';
+import type { VmDefinition } from '../../electron/core/drivers/kvm/store.js';
+import { bootSectorImage, bootSectorWhy } from '../../tests/helpers/guests.js';
+import { bareQmp, type BareQmp } from '../lib/bare-qmp.js';
+import { openContract } from '../lib/contract.js';
+import { contractPath, lifecycleEntries, type OPS, runCycles, type Path } from '../lib/lifecycle.js';
+import { median, runMs } from '../lib/measure.js';
+import { entry, type Entry } from '../lib/report.js';
+import type { BenchContext } from '../lib/context.js';
+
+const MEMORY_MB = 64;
+
+/**
+ * Figure 1, VMs, and figure 2's create+start: the lifecycle of a boot-sector VM (TCG, a
+ * linked qcow2 clone of the boot image, no network) through the contract, against the
+ * same QEMU command line hand-spawned and driven over a bare QMP socket kept open (the
+ * least any tool can do), and against the command-line tools: `qemu-img create` and
+ * `qemu-system-x86_64 -daemonize` (which returns once the VM is up). QEMU has no command
+ * line for pause, resume, stop or a live snapshot, so those rows have no CLI baseline.
+ */
+export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
+  const why = bootSectorWhy();
+  if (why) throw new Error(`kvm: ${why}`);
+  const boot = bootSectorImage();
+  const contract = await openContract(ctx);
+  const scratch = join(contract.home, 'bench-vms');
+  const tag = randomBytes(2).toString('hex');
+
+  const defOf = (id: string): VmDefinition => ({
+    version: 1,
+    id,
+    name: id,
+    createdAt: new Date().toISOString(),
+    memoryMB: MEMORY_MB,
+    cpus: 1,
+    disks: [{ node: 'd0', file: 'd0.qcow2', format: 'qcow2', base: boot }],
+    network: 'none',
+    portForwards: [],
+    machine: 'pc',
+    accel: 'tcg',
+  });
+
+  /** The shared part of the two hand-driven paths: everything after QEMU is up, over a bare QMP socket. */
+  const afterStart = async (q: BareQmp, time: Parameters<Path['cycle']>[1], vmDir: string) => {
+    await time('pause', () => q.cmd('stop'));
+    await time('resume', () => q.cmd('cont'));
+    await time('snapshot', async () => {
+      const done = q.event((e) => e.event === 'JOB_STATUS_CHANGE' && e.data?.status === 'concluded');
+      await q.cmd('snapshot-save', { 'job-id': 'snap', tag: 's1', vmstate: 'd0', devices: ['d0'] });
+      await done;
+      await q.cmd('job-dismiss', { id: 'snap' });
+    });
+    await time('stop', async () => {
+      await q.cmd('quit').catch(() => undefined);
+      await q.closed;
+    });
+    await time('delete', async () => rmSync(vmDir, { recursive: true, force: true }));
+  };
+
+  const create = async (id: string) => {
+    const vmDir = join(scratch, id);
+    mkdirSync(join(vmDir, 'run'), { recursive: true });
+    await runMs('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', boot, '-F', 'raw', join(vmDir, 'd0.qcow2')]);
+    return vmDir;
+  };
+  const args = (id: string, vmDir: string) => qemuArgs(defOf(id), { vmDir, accel: 'tcg' });
+
+  const raw: Path = {
+    name: 'qemu-img + spawned QEMU + bare QMP',
+    kind: 'raw',
+    async cycle(i, time) {
+      const id = `r${tag}${i}`;
+      const vmDir = await time('create', () => create(id));
+      const q = await time('start', async () => {
+        const child = spawn('qemu-system-x86_64', args(id, vmDir), { cwd: join(vmDir, 'run'), detached: true, stdio: 'ignore' });
+        child.unref();
+        return bareQmp(join(vmDir, 'run', RUN_FILES.qmp));
+      });
+      await afterStart(q, time, vmDir);
+    },
+  };
+
+  const cli: Path = {
+    name: 'qemu-img / qemu-system -daemonize',
+    kind: 'cli',
+    async cycle(i, time) {
+      const id = `c${tag}${i}`;
+      const vmDir = await time('create', () => create(id));
+      await time('start', () => runMs('qemu-system-x86_64', [...args(id, vmDir), '-daemonize'], { ...process.env }, join(vmDir, 'run')));
+      const q = await bareQmp(join(vmDir, 'run', RUN_FILES.qmp));
+      await afterStart(q, (_op, fn) => fn(), vmDir);
+    },
+  };
+
+  const spec = (p: string) => (i: number) => ({
+    driver: 'kvm',
+    name: `${p}${tag}${i}`,
+    memoryMB: MEMORY_MB,
+    cpus: 1,
+    disks: [{ base: boot }],
+    network: 'none',
+    accel: 'tcg',
+  });
+  try {
+    const results = await runCycles(
+      [
+        contractPath('NovaCron (in-process)', 'inproc', contract.inproc, spec('i'), { force: true }),
+        contractPath('NovaCron (WebSocket)', 'ws', contract.ws, spec('w'), { force: true }),
+        raw,
+        cli,
+      ],
+      ctx.reps(10),
+    );
+    const out = lifecycleEntries('kvm', results, {
+      create: 'a linked qcow2 clone of the boot image',
+      start: 'baseline: spawn to the QMP greeting',
+      snapshot: 'live, with RAM (snapshot-save)',
+      stop: 'quit (force)',
+    });
+    // Figure 2: create+start through the contract against a hand-spawned QEMU reaching its greeting.
+    const sum = (kind: Path['kind'], ops: (typeof OPS)[number][]) => {
+      const r = [...results].find(([p]) => p.kind === kind)?.[1];
+      return ops.reduce((s, op) => s + median(r?.get(op) ?? [NaN]), 0);
+    };
+    out.push(entry('kvm create+start (contract, WebSocket) vs QEMU spawned to its QMP greeting', 'ms', sum('ws', ['create', 'start']), sum('raw', ['start']), 'spawned QEMU', { ratioMax: 1.1 }));
+    return out;
+  } finally {
+    await contract.close();
+  }
+}

@@ -1,0 +1,80 @@
+import type { Browser, Page } from 'playwright-core';
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  args?: { name?: string };
+}
+
+/** The longest task on the page's main thread while fn ran, from Chromium's own trace, in ms. */
+export async function longestTask(browser: Browser, page: Page, fn: () => Promise<void>): Promise<number> {
+  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+  let failed: unknown;
+  await fn().catch((e: unknown) => (failed = e));
+  const buf = await browser.stopTracing();
+  if (failed) throw failed;
+  return longestOf(JSON.parse(buf.toString('utf8')) as { traceEvents: TraceEvent[] });
+}
+
+function longestOf(trace: { traceEvents: TraceEvent[] }): number {
+  const mains = new Set(
+    trace.traceEvents.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`),
+  );
+  // The page's main thread is the renderer main thread that worked the most.
+  const busy = new Map<string, { total: number; max: number }>();
+  for (const e of trace.traceEvents) {
+    if (e.ph !== 'X' || (e.name !== 'RunTask' && e.name !== 'ThreadControllerImpl::RunTask')) continue;
+    const key = `${e.pid}:${e.tid}`;
+    if (!mains.has(key)) continue;
+    const b = busy.get(key) ?? { total: 0, max: 0 };
+    b.total += e.dur ?? 0;
+    b.max = Math.max(b.max, e.dur ?? 0);
+    busy.set(key, b);
+  }
+  const top = [...busy.values()].sort((a, b) => b.total - a.total)[0];
+  return (top?.max ?? 0) / 1000;
+}
+
+/**
+ * Counts frames the page missed over ms: requestAnimationFrame should come every 16.7 ms;
+ * each longer gap misses round(gap / 16.7) − 1 frames.
+ */
+export async function droppedFrames(page: Page, ms: number): Promise<{ dropped: number; frames: number }> {
+  return page.evaluate(
+    (ms) =>
+      new Promise<{ dropped: number; frames: number }>((resolve) => {
+        // In the page: a browser global this Node-typed file does not know.
+        const raf = (globalThis as unknown as { requestAnimationFrame(cb: (t: number) => void): number }).requestAnimationFrame.bind(globalThis);
+        let last = performance.now();
+        const end = last + ms;
+        let dropped = 0;
+        let frames = 0;
+        const tick = (now: number) => {
+          const gap = now - last;
+          last = now;
+          frames++;
+          dropped += Math.max(0, Math.round(gap / (1000 / 60)) - 1);
+          if (now < end) raf(tick);
+          else resolve({ dropped, frames });
+        };
+        raf(tick);
+      }),
+    ms,
+  );
+}
+
+/** The page's live JS heap after a full garbage collection, in MiB. */
+export async function heapMiB(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    return usedSize / 1024 / 1024;
+  } finally {
+    await cdp.detach();
+  }
+}
