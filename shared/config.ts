@@ -19,13 +19,14 @@ const text = z.string({ error: mustBe('a string') }).min(1, 'must not be empty')
 /** A containerd runtime type (io.containerd.kata.v2): a name, never a path to a shim binary containerd would run. */
 const runtimeName = z.string({ error: mustBe('a string') }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a runtime name like io.containerd.kata.v2');
 /**
- * A libvirt URI. libvirt runs a local program for `+ext` transports and for a `command=`
- * parameter (ssh's too): refused, so a URI can only name where libvirt is.
+ * Whether a libvirt URI makes libvirt run a local program: the `ext` transport, and the
+ * `command=`/`netcat=` parameters (ssh's too). Only the admin may set such a URI (to route
+ * ssh through their own wrapper, say); from the page it is refused like the adminOnly keys.
  */
-const libvirtUri = text.refine((v) => {
-  const scheme = /^([a-z0-9]+)(\+[a-z0-9]+)?:/i.exec(v);
-  return scheme !== null && scheme[2]?.toLowerCase() !== '+ext' && !/[?&](command|netcat)=/i.test(v);
-}, "must be a libvirt URI (driver[+transport]://…) without the ext transport or command=/netcat= (libvirt would run that program)");
+export function libvirtUriRunsProgram(uri: string): boolean {
+  return /^[a-z0-9]+\+ext:/i.test(uri) || /[?&](command|netcat)=/i.test(uri);
+}
+const libvirtUri = text.regex(/^[a-z0-9]+(\+[a-z0-9]+)?:/i, 'must be a libvirt URI (driver[+transport]://…)');
 
 /**
  * Keys naming a program NovaCron runs or a directory it writes to. Only the admin sets

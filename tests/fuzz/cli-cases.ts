@@ -39,6 +39,7 @@ export const CLI_TABLE: Record<string, CommandShape> = {
   revert: { flags: [], args: 2 },
   'snapshot-rm': { flags: [], args: 2 },
   migrate: { flags: ['to'], args: 1 },
+  convert: { flags: ['to'], args: 1 },
   images: { flags: ['driver', 'name'], args: 1, subs: ['ls', 'import', 'pull', 'rm'] },
   config: { flags: [], args: 2, subs: ['get', 'set', 'unset'] },
   events: { flags: ['limit', 'since', 'until', 'workload', 'driver', 'origin', 'kind', 'grep'], bools: ['errors'], args: 0 },

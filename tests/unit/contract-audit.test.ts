@@ -27,6 +27,7 @@ const AUDIT: Record<string, { acts: Acts; paths?: string; why: string }> = {
   'workloads.stats': { acts: 'a workload', why: 'as inspect' },
   'workloads.scale': { acts: 'a workload', why: 'as inspect' },
   'workloads.migrate': { acts: 'a workload', why: 'target is local, tcp:HOST:PORT (kvm) or an engine address (container), each parsed' },
+  'workloads.convert': { acts: 'a workload', why: 'as inspect, to a driver from a closed list (kvm or libvirt); moves only that VM’s own disks within the data dir or to libvirt' },
   'snapshots.list': { acts: 'a workload', why: 'as inspect' },
   'snapshots.create': { acts: 'a snapshot', why: 'workload id + a name (letters, digits, _ . -)' },
   'snapshots.revert': { acts: 'a snapshot', why: 'as create' },
@@ -42,6 +43,14 @@ const AUDIT: Record<string, { acts: Acts; paths?: string; why: string }> = {
   'config.get': { acts: 'nothing', why: 'the effective settings' },
   'config.set': { acts: 'config keys', why: 'known keys, each validated; keys naming a program or a directory are refused from the page (admin only)' },
   'events.list': { acts: 'the event log', why: 'filters only' },
+  'vnc.list': { acts: 'nothing', why: 'the saved connections, passwords left out' },
+  'vnc.save': { acts: 'a file in the data dir', paths: 'vnc-connections.json (0600)', why: 'host/port or a socket; in the web mode only targets inside `serve --vnc-allow`, else refused' },
+  'vnc.delete': { acts: 'a session', why: 'a saved connection id' },
+  'vnc.open': { acts: 'a session', why: 'a saved connection id; a one-time 30 s ticket, the target checked against --vnc-allow in the web mode at connect time' },
+  'uploads.begin': { acts: 'a file in the data dir', paths: 'uploads/<random id>: the name given is shown, never a path', why: 'size checked against the free space first' },
+  'uploads.write': { acts: 'a file in the data dir', paths: 'that upload only, at its offset, up to its declared size', why: 'chunks in order' },
+  'uploads.finish': { acts: 'a file in the data dir', paths: 'returns the upload’s own path for images.import', why: 'complete uploads only' },
+  'uploads.discard': { acts: 'a file in the data dir', why: 'removes that upload only' },
   'diag.create': { acts: 'a file in the data dir', paths: 'out: a directory or new file inside the data dir (links resolved), never overwritten', why: 'bundle contents are redacted' },
 };
 const STREAM_AUDIT: Record<string, { acts: Acts; why: string }> = {
@@ -50,6 +59,7 @@ const STREAM_AUDIT: Record<string, { acts: Acts; why: string }> = {
   logs: { acts: 'a workload', why: 'the workload’s own log files, found from its definition, never a path from the page' },
   terminal: { acts: 'a workload', why: 'a TTY in that workload: a VM’s serial port, or an exec inside a container (no shell on the host; processes have none)' },
   eventLog: { acts: 'the event log', why: 'filters only' },
+  metricsBatch: { acts: 'a workload', why: 'a list of workload ids, each as inspect' },
 };
 
 describe('the contract audit', () => {

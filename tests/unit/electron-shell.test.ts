@@ -129,6 +129,10 @@ describe('the Electron shell, against Electron’s security checklist', () => {
     // The page may not name a program to run: admin-only settings are refused from the window.
     const set = recorded.ipcHandlers.get(ipcChannelOf('config.set')) as Invoke;
     expect(await set(ev(win.webContents, top), { input: { values: { 'kvm.qemu_binary': '/bin/sh' } } })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    // Nor a libvirt URI that makes libvirt run one.
+    for (const uri of ['qemu+ext:///system?command=/tmp/x', 'qemu+ssh://h/system?command=/tmp/x', 'qemu+ssh://h/system?netcat=/tmp/nc']) {
+      expect(await set(ev(win.webContents, top), { input: { values: { 'libvirt.uri': uri } } })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: /values\.libvirt\.uri: makes libvirt run a program/ } });
+    }
     // Streams: an untrusted subscriber gets nothing at all.
     const sub = recorded.ipcListeners.get(IPC_STREAM.subscribe)![0]!;
     sub(ev(stranger, top), { id: 1, stream: 'events', input: {} });

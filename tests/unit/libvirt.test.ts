@@ -231,6 +231,10 @@ describe('connection URIs', () => {
     for (const bad of ['tcp:h:1', 'qemu:///system', 'qemu+ssh:///system', 'qemu+ssh://h/system; rm -rf /', 'local']) {
       expect(() => checkTarget(bad), bad).toThrow(/to: must be a libvirt URI/);
     }
+    // libvirt would run the named program on this host.
+    for (const bad of ['qemu+ssh://h/system?command=/tmp/x', 'qemu+ssh://h/system?keyfile=/k&netcat=/tmp/nc']) {
+      expect(() => checkTarget(bad), bad).toThrow(/to: must not name a program/);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import type { Capability } from '../../../shared/capabilities.js';
 import { parseWorkloadId, type DriverId } from '../../../shared/ids.js';
 import type { WorkloadInfo } from '../../../shared/model.js';
 import { isActive } from '../../../shared/actions.js';
-import { isAdminOnlyKey, isConfigKey } from '../../../shared/config.js';
+import { isAdminOnlyKey, isConfigKey, libvirtUriRunsProgram } from '../../../shared/config.js';
 import { NovaError, toErrorData } from '../base/errors.js';
 import type { Driver } from '../drivers/driver.js';
 import type { MethodImpl } from './router.js';
@@ -197,6 +197,12 @@ export function createMethods(core: Core): MethodImpl {
         if (locked) {
           throw new NovaError('INVALID_ARGUMENT', `values.${locked}: names a program or a directory; only the admin sets it (novacron config set, or the config file)`, {
             field: `values.${locked}`,
+          });
+        }
+        const uri = values['libvirt.uri'];
+        if (typeof uri === 'string' && libvirtUriRunsProgram(uri)) {
+          throw new NovaError('INVALID_ARGUMENT', 'values.libvirt.uri: makes libvirt run a program (ext transport, command= or netcat=); only the admin sets such a URI', {
+            field: 'values.libvirt.uri',
           });
         }
       }

@@ -12,6 +12,8 @@ export function checkTarget(to: string): string {
   if (!/^qemu\+(ssh|tcp|tls):\/\/[^/?#\s]+\/(system|session)(\?[^\s#]*)?$/.test(to)) {
     throw invalid('to', 'must be a libvirt URI of another host: qemu+ssh://[user@]HOST/system or qemu+tcp://HOST[:PORT]/system', D);
   }
+  // libvirt would run the program such a parameter names, on this host.
+  if (/[?&](command|netcat)=/i.test(to)) throw invalid('to', 'must not name a program for libvirt to run (command=, netcat=)', D);
   const host = uriHost(to);
   if (!host) throw invalid('to', 'names no host', D);
   return host;
