@@ -226,14 +226,15 @@ describe('connection URIs', () => {
   });
 
   it('takes only another libvirtd as a migration target', () => {
-    expect(checkTarget('qemu+ssh://root@h2/system')).toBe('h2');
-    expect(checkTarget('qemu+tcp://10.0.0.2:16509/system')).toBe('10.0.0.2');
+    expect(checkTarget('qemu+ssh://root@h2/system', 'headless')).toBe('h2');
+    expect(checkTarget('qemu+tcp://10.0.0.2:16509/system', 'desktop')).toBe('10.0.0.2');
     for (const bad of ['tcp:h:1', 'qemu:///system', 'qemu+ssh:///system', 'qemu+ssh://h/system; rm -rf /', 'local']) {
-      expect(() => checkTarget(bad), bad).toThrow(/to: must be a libvirt URI/);
+      expect(() => checkTarget(bad, 'cli'), bad).toThrow(/to: must be a libvirt URI/);
     }
-    // libvirt would run the named program on this host.
+    // libvirt would run the named program on this host: the admin may say so, the page may not.
     for (const bad of ['qemu+ssh://h/system?command=/tmp/x', 'qemu+ssh://h/system?keyfile=/k&netcat=/tmp/nc']) {
-      expect(() => checkTarget(bad), bad).toThrow(/to: must not name a program/);
+      for (const page of ['desktop', 'headless'] as const) expect(() => checkTarget(bad, page), bad).toThrow(/to: must not name a program/);
+      expect(checkTarget(bad, 'cli')).toBe('h');
     }
   });
 });

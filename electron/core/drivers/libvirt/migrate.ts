@@ -1,19 +1,23 @@
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid, NovaError } from '../../base/errors.js';
-import type { OpContext } from '../driver.js';
+import type { OpContext, Origin } from '../driver.js';
+import { libvirtUriRunsProgram } from '../../../../shared/config.js';
 import { what, type Lv } from './context.js';
 import { accelOf, summaryOf } from './domains.js';
 import { watchJob } from './jobs.js';
 import { domstate, onDomain } from './lifecycle.js';
 import { D, uriHost } from './virsh.js';
 
-/** Where a domain may go: another libvirtd over SSH or plain TCP (TLS too), with a host. */
-export function checkTarget(to: string): string {
+/**
+ * Where a domain may go: another libvirtd over SSH or plain TCP (TLS too), with a host.
+ * A `command=`/`netcat=` parameter makes libvirt run that program here: the admin's (CLI)
+ * to give, never the page's (desktop window, browser), as with the libvirt.uri setting.
+ */
+export function checkTarget(to: string, origin: Origin): string {
   if (!/^qemu\+(ssh|tcp|tls):\/\/[^/?#\s]+\/(system|session)(\?[^\s#]*)?$/.test(to)) {
     throw invalid('to', 'must be a libvirt URI of another host: qemu+ssh://[user@]HOST/system or qemu+tcp://HOST[:PORT]/system', D);
   }
-  // libvirt would run the program such a parameter names, on this host.
-  if (/[?&](command|netcat)=/i.test(to)) throw invalid('to', 'must not name a program for libvirt to run (command=, netcat=)', D);
+  if ((origin === 'desktop' || origin === 'headless') && libvirtUriRunsProgram(to)) throw invalid('to', 'must not name a program for libvirt to run (command=, netcat=)', D);
   const host = uriHost(to);
   if (!host) throw invalid('to', 'names no host', D);
   return host;
@@ -28,7 +32,7 @@ export function checkTarget(to: string): string {
  * is `domjobabort`, after which the domain runs on here as before.
  */
 export async function migrate(lv: Lv, local: string, to: string, ctx: OpContext): Promise<WorkloadInfo> {
-  const host = checkTarget(to);
+  const host = checkTarget(to, ctx.origin);
   return onDomain(lv, local, 'migrate', ctx, async (f) => {
     const state = await domstate(lv, f.uuid, ctx.signal);
     if (state !== 'running' && state !== 'paused') throw driverError(D, 'CONFLICT', `${what(f)} is ${state}: only a running or paused domain migrates live`);
