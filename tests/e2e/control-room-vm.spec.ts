@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LINUX_BANNER, tinyLinux, tinyLinuxWhy } from '../helpers/guests.js';
 import { qemuPids, qemuWhy } from '../helpers/qemu.js';
@@ -179,5 +179,6 @@ test('a tiny Linux VM from the wizard through console, terminal, metrics, snapsh
   await page.getByTestId('confirm-ok').click();
   await expect(page.getByTestId('workload-rows')).toBeVisible();
   await expect(page.getByTestId(`workload-row-${id}`)).toHaveCount(0, { timeout: 30_000 });
-  expect(existsSync(join(app.home, 'vms', id.slice(4)))).toBe(false);
+  const dir = join(app.home, 'vms', id.slice(4));
+  expect(existsSync(dir), existsSync(dir) ? `left in ${dir}: ${readdirSync(dir, { recursive: true }).join(', ')}` : '').toBe(false);
 });

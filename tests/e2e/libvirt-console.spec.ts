@@ -31,6 +31,7 @@ test('a libvirt domain from the VM form: its VNC console and serial terminal in 
     expect(virsh(['domstate', name]).trim()).toBe('running');
 
     // noVNC through the core's proxy, to the domain's VNC socket from domdisplay.
+    await page.getByTestId('tab-console').click();
     await expect(page.getByTestId('console-status')).toHaveText('connected', { timeout: 20_000 });
     const canvas = page.getByTestId(`vnc-${id}`).locator('canvas');
     await expect(canvas).toBeVisible();
@@ -38,6 +39,8 @@ test('a libvirt domain from the VM form: its VNC console and serial terminal in 
     if (app.mode === 'web') await page.screenshot({ path: 'docs/screenshots/libvirt-console.png', fullPage: true });
 
     // The serial console, on the domain's PTY.
+    await page.getByTestId('tab-terminal').click();
+    await expect(page.getByTestId('terminal-status')).toHaveText('open', { timeout: 15_000 });
     const term = page.getByTestId(`terminal-${id}`);
     await term.scrollIntoViewIfNeeded();
     await expect(term).toContainText(BOOT_BANNER, { timeout: 15_000 });
@@ -48,7 +51,7 @@ test('a libvirt domain from the VM form: its VNC console and serial terminal in 
     // Delete asks first; the confirmation is what lets the domain be undefined.
     await page.getByTestId(`action-delete-${id}`).click();
     await page.getByTestId('confirm-ok').click();
-    await expect(page.getByTestId('workload-list')).toBeVisible({ timeout: 20_000 });
+    await expect(page.getByTestId('workload-rows')).toBeVisible({ timeout: 20_000 });
     await expect(page.getByTestId(`workload-row-${id}`)).toHaveCount(0);
     expect(virsh(['list', '--all', '--name'])).not.toContain(name);
   } finally {
