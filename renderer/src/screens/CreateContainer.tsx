@@ -6,6 +6,7 @@ import { CreateScreen } from './create/CreateScreen.js';
 import { argsOf, given, linesOf, optionalNumber, pairsOf } from './create/draft-text.js';
 import { useImageImport, useLocalImages } from './create/images.js';
 import { useCreateForm, type Built } from './create/useCreateForm.js';
+import { Options } from '../components/Options.js';
 
 // A type, not an interface: only a type alias is a Record the form hook accepts.
 type Draft = {
@@ -103,11 +104,7 @@ export function CreateContainer() {
       <Field name="image" label="Image" error={image.error ?? images.error} hint={images.refs && refs.length === 0 ? 'No local images: import one first (novacron images import)' : 'From the engine’s local images'}>
         <select value={image.value} onChange={image.onChange} className="mono" data-testid="field-image" disabled={!images.refs}>
           <option value="">{images.refs ? 'Choose an image…' : 'Loading images…'}</option>
-          {refs.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
+          <Options values={refs} />
         </select>
         {importer.toggle}
       </Field>
@@ -123,11 +120,7 @@ export function CreateContainer() {
         <TextInput box={form.box('network')} label="Network" hint="bridge when empty; host, none or a user network" mono />
         <Field name="restart" label="Restart policy" error={restart.error}>
           <select value={restart.value} onChange={restart.onChange} data-testid="field-restart">
-            {RESTART_POLICIES.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
+            <Options values={RESTART_POLICIES} />
           </select>
         </Field>
       </div>

@@ -7,6 +7,7 @@ import { CreateScreen } from './create/CreateScreen.js';
 import { argsOf, given, linesOf, optionalNumber, pairsOf } from './create/draft-text.js';
 import { useImageImport, useLocalImages } from './create/images.js';
 import { useCreateForm, type Built } from './create/useCreateForm.js';
+import { Options } from '../components/Options.js';
 
 // A type, not an interface: only a type alias is a Record the form hook accepts.
 type Draft = {
@@ -98,11 +99,7 @@ export function CreateContainerd({ driver }: { driver: 'containerd' | 'kata-cont
       <Field name="runtime" label="Sandbox runtime" error={runtime.error} hint="runc: namespaces · runsc: gVisor's user-space kernel · kata: a lightweight VM">
         <select value={runtime.value} onChange={runtime.onChange} data-testid="field-runtime">
           <option value="">default ({driver === 'containerd' ? 'runc' : 'kata'})</option>
-          {offered.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
+          <Options values={offered} />
         </select>
       </Field>
       <TextInput box={form.box('cmd')} label="Program (in the image)" hint="Leave empty for the image's own command" mono />

@@ -3,6 +3,7 @@ import { DRIVER_IDS } from '../../../shared/ids.js';
 import { EVENT_KINDS, ORIGINS, type EventFilter, type EventRecord } from '../../../shared/observability.js';
 import { client } from '../transport/client.js';
 import { href } from '../router.js';
+import { Options } from '../components/Options.js';
 
 /** How many records the screen keeps; older ones are a filter away. */
 const KEEP = 500;
@@ -62,11 +63,7 @@ export function EventsScreen() {
   const select = (label: string, value: string, set: (v: string) => void, options: readonly string[], testId: string) => (
     <select value={value} onChange={(e) => set(e.target.value)} aria-label={label} data-testid={testId}>
       <option value="">{label}: any</option>
-      {options.map((o) => (
-        <option key={o} value={o}>
-          {o}
-        </option>
-      ))}
+      <Options values={options} />
     </select>
   );
   return (
