@@ -23,24 +23,8 @@ export function MetricsTab({ id, running }: { id: string; running: boolean }) {
       format: bytes,
       series: [{ label: 'used', values: s.mem, color: '--ok' }, ...(s.memLimit.some((v) => v !== null) ? [{ label: 'limit', values: s.memLimit, color: '--muted' }] : [])],
     },
-    {
-      title: 'Disk I/O',
-      testId: 'chart-disk',
-      format: rate,
-      series: [
-        { label: 'read', values: s.diskRead, color: '--accent' },
-        { label: 'write', values: s.diskWrite, color: '--warn' },
-      ],
-    },
-    {
-      title: 'Network',
-      testId: 'chart-network',
-      format: rate,
-      series: [
-        { label: 'in', values: s.netRx, color: '--ok' },
-        { label: 'out', values: s.netTx, color: '--danger' },
-      ],
-    },
+    { title: 'Disk I/O', testId: 'chart-disk', format: rate, series: [{ label: 'read', values: s.diskRead, color: '--accent' }, { label: 'write', values: s.diskWrite, color: '--warn' }] },
+    { title: 'Network', testId: 'chart-network', format: rate, series: [{ label: 'in', values: s.netRx, color: '--ok' }, { label: 'out', values: s.netTx, color: '--danger' }] },
   ];
   return (
     <>
