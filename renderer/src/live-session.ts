@@ -30,6 +30,10 @@ export abstract class LiveSession<S extends { status: string; error?: string }> 
 
   protected set(patch: Partial<S>): void {
     this.state = { ...this.state, ...patch };
+    this.notify();
+  }
+
+  private notify(): void {
     for (const l of this.listeners) l();
   }
 
@@ -47,6 +51,15 @@ export abstract class LiveSession<S extends { status: string; error?: string }> 
     const before = this.runKey;
     this.runKey = runKey;
     if (before !== undefined && before !== runKey && available && this.state.status !== 'connecting' && this.state.status !== 'idle') void this.connect();
+  }
+
+  /** The workload stopped: back to idle, so it connects again by itself when it runs. */
+  reset(): void {
+    if (this.state.status === 'idle') return;
+    this.close();
+    // Spelled out rather than through set(): a Partial<S> cannot name a status for every S.
+    this.state = { ...this.state, status: 'idle', error: undefined };
+    this.notify();
   }
 
   dispose(): void {

@@ -76,13 +76,6 @@ export class ConsoleSession extends LiveSession<ConsoleState> {
     this.set({ status: 'disconnected', error: undefined });
   }
 
-  /** The workload stopped: back to idle, so it connects again by itself when it runs. */
-  reset(): void {
-    if (this.state.status === 'idle') return;
-    this.close();
-    this.set({ status: 'idle', error: undefined });
-  }
-
   protected close(): void {
     this.generation++;
     const rfb = this.rfb;

@@ -114,13 +114,6 @@ export class TerminalSession extends LiveSession<TerminalState> {
     });
   }
 
-  /** The workload stopped: close, and start again by itself when it runs. */
-  reset(): void {
-    if (this.state.status === 'idle') return;
-    this.close();
-    this.set({ status: 'idle', error: undefined });
-  }
-
   protected close(): void {
     this.generation++;
     this.unsubscribe?.();
