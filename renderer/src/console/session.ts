@@ -1,4 +1,5 @@
 import RFB from '@novnc/novnc';
+import { LiveSession, SessionCache } from '../live-session.js';
 import { COMBOS, typeText, type Key } from './keys.js';
 
 export type ConsoleStatus = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'failed';
@@ -19,36 +20,14 @@ export type Opener = () => Promise<{ url: string; password?: string }>;
  * so switching tabs (or pages) moves its element instead of reconnecting; the view that
  * shows it only attaches and detaches the element.
  */
-export class ConsoleSession {
-  readonly element: HTMLDivElement;
+export class ConsoleSession extends LiveSession<ConsoleState> {
   private rfb: RFB | undefined;
-  private state: ConsoleState = { status: 'idle', scale: 'fit' };
-  private readonly listeners = new Set<() => void>();
-  /** Bumped per connection, so the events of an old RFB never touch the new state. */
-  private generation = 0;
-  /** Which run of the workload (its start time) the screen belongs to; see follow(). */
-  private runKey: string | undefined;
 
   constructor(
     readonly key: string,
     private readonly opener: Opener,
   ) {
-    this.element = document.createElement('div');
-    this.element.className = 'vnc-screen';
-  }
-
-  get snapshot(): ConsoleState {
-    return this.state;
-  }
-
-  readonly subscribe = (l: () => void): (() => void) => {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  };
-
-  private set(patch: Partial<ConsoleState>): void {
-    this.state = { ...this.state, ...patch };
-    for (const l of this.listeners) l();
+    super('vnc-screen', { status: 'idle', scale: 'fit' });
   }
 
   async connect(): Promise<void> {
@@ -91,31 +70,13 @@ export class ConsoleSession {
     rfb.addEventListener('desktopname', (e) => mine() && this.set({ desktop: (e as CustomEvent<{ name?: string }>).detail?.name ?? '' }));
   }
 
-  /**
-   * The workload now runs as `runKey` (a start time). When that changes (a restart, a
-   * migration onto a new QEMU) the old screen is gone: connect to the new one, whether or
-   * not a view was showing it at that moment.
-   */
-  follow(runKey: string | undefined, available: boolean): void {
-    const before = this.runKey;
-    this.runKey = runKey;
-    if (before !== undefined && before !== runKey && available && this.state.status !== 'connecting' && this.state.status !== 'idle') void this.connect();
-  }
-
   /** The admin closed it: stays closed until asked again. */
   disconnect(): void {
     this.close();
     this.set({ status: 'disconnected', error: undefined });
   }
 
-  /** The workload stopped: back to idle, so it connects again by itself when it runs. */
-  reset(): void {
-    if (this.state.status === 'idle') return;
-    this.close();
-    this.set({ status: 'idle', error: undefined });
-  }
-
-  private close(): void {
+  protected close(): void {
     this.generation++;
     const rfb = this.rfb;
     this.rfb = undefined;
@@ -154,34 +115,15 @@ export class ConsoleSession {
   focus(): void {
     this.rfb?.focus();
   }
-
-  dispose(): void {
-    this.close();
-    this.listeners.clear();
-    this.element.remove();
-  }
 }
 
-const sessions = new Map<string, ConsoleSession>();
 /** Consoles kept open in the background at most; the least recently shown one is closed. */
-const KEEP = 4;
+const sessions = new SessionCache<ConsoleSession>(4);
 
 export function consoleSession(key: string, opener: Opener): ConsoleSession {
-  let s = sessions.get(key);
-  if (s) sessions.delete(key);
-  else s = new ConsoleSession(key, opener);
-  sessions.set(key, s);
-  for (const [k, old] of sessions) {
-    if (sessions.size <= KEEP) break;
-    if (k !== key) {
-      old.dispose();
-      sessions.delete(k);
-    }
-  }
-  return s;
+  return sessions.get(key, () => new ConsoleSession(key, opener));
 }
 
 export function dropConsole(key: string): void {
-  sessions.get(key)?.dispose();
-  sessions.delete(key);
+  sessions.drop(key);
 }

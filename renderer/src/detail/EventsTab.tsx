@@ -1,19 +1,10 @@
-import { useEffect, useState } from 'react';
-import { describeEvent, type EventRecord } from '../../../shared/observability.js';
+import { describeEvent } from '../../../shared/observability.js';
 import { time } from '../format.js';
-import { client } from '../transport/client.js';
+import { isFailure, useEventLog } from '../stores/event-log.js';
 
 /** This workload's story from the durable event log: operations (by whom), crashes, notices. Live. */
 export function EventsTab({ id }: { id: string }) {
-  const [events, setEvents] = useState<EventRecord[]>([]);
-  const [error, setError] = useState<string | undefined>();
-  useEffect(() => {
-    setEvents([]);
-    return client.subscribe('eventLog', { workloadId: id, tail: 200 }, {
-      event: (recs) => setEvents((prev) => [...[...recs].reverse(), ...prev].slice(0, 500)),
-      error: (e) => setError(e.message),
-    });
-  }, [id]);
+  const { events, error } = useEventLog({ workloadId: id });
   return (
     <div className="card">
       {error && <div className="banner banner-error">{error}</div>}
@@ -27,7 +18,7 @@ export function EventsTab({ id }: { id: string }) {
         </thead>
         <tbody>
           {events.map((r) => {
-            const failed = (r.kind === 'operation' && r.result === 'error') || (r.kind === 'state' && r.state === 'crashed') || (r.kind === 'notice' && r.level === 'error');
+            const failed = isFailure(r);
             return (
               <tr key={r.id} className={failed ? 'state-crashed' : ''} data-kind={r.kind} data-testid={`wevent-${r.id}`}>
                 <td className="mono">{time(r.ts)}</td>

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { Chart } from '../components/Chart.js';
+import { Chart, type ChartSeries } from '../components/Chart.js';
 import { bytes, percent, rate } from '../format.js';
 import { toSeries } from '../metrics-math.js';
 import { useSamples } from '../stores/metrics-history.js';
@@ -14,6 +14,18 @@ export function MetricsTab({ id, running }: { id: string; running: boolean }) {
   const s = useMemo(() => toSeries(samples), [samples]);
   const { resolved } = useTheme();
   const source = samples.at(-1)?.source;
+  // The four charts differ only in their series and units; the time axis and theme are common.
+  const charts: { title: string; testId: string; format: (v: number) => string; max?: number; series: ChartSeries[] }[] = [
+    { title: 'CPU', testId: 'chart-cpu', format: percent, max: 100, series: [{ label: 'CPU', values: s.cpu, color: '--accent' }] },
+    {
+      title: 'Memory',
+      testId: 'chart-memory',
+      format: bytes,
+      series: [{ label: 'used', values: s.mem, color: '--ok' }, ...(s.memLimit.some((v) => v !== null) ? [{ label: 'limit', values: s.memLimit, color: '--muted' }] : [])],
+    },
+    { title: 'Disk I/O', testId: 'chart-disk', format: rate, series: [{ label: 'read', values: s.diskRead, color: '--accent' }, { label: 'write', values: s.diskWrite, color: '--warn' }] },
+    { title: 'Network', testId: 'chart-network', format: rate, series: [{ label: 'in', values: s.netRx, color: '--ok' }, { label: 'out', values: s.netTx, color: '--danger' }] },
+  ];
   return (
     <>
       {!running && <div className="banner banner-warning">Not running: the charts show what was kept.</div>}
@@ -22,40 +34,9 @@ export function MetricsTab({ id, running }: { id: string; running: boolean }) {
         {samples.length} samples{source ? ` from ${source}` : ''} · CPU is a percentage of one core
       </p>
       <div className="charts">
-        <Chart title="CPU" t={s.t} series={[{ label: 'CPU', values: s.cpu, color: '--accent' }]} format={percent} max={100} testId="chart-cpu" theme={resolved} />
-        <Chart
-          title="Memory"
-          t={s.t}
-          series={[
-            { label: 'used', values: s.mem, color: '--ok' },
-            ...(s.memLimit.some((v) => v !== null) ? [{ label: 'limit', values: s.memLimit, color: '--muted' }] : []),
-          ]}
-          format={bytes}
-          testId="chart-memory"
-          theme={resolved}
-        />
-        <Chart
-          title="Disk I/O"
-          t={s.t}
-          series={[
-            { label: 'read', values: s.diskRead, color: '--accent' },
-            { label: 'write', values: s.diskWrite, color: '--warn' },
-          ]}
-          format={rate}
-          testId="chart-disk"
-          theme={resolved}
-        />
-        <Chart
-          title="Network"
-          t={s.t}
-          series={[
-            { label: 'in', values: s.netRx, color: '--ok' },
-            { label: 'out', values: s.netTx, color: '--danger' },
-          ]}
-          format={rate}
-          testId="chart-network"
-          theme={resolved}
-        />
+        {charts.map((c) => (
+          <Chart key={c.testId} {...c} t={s.t} theme={resolved} />
+        ))}
       </div>
     </>
   );

@@ -8,6 +8,7 @@ import { useRowMetrics, useWatchRows } from '../stores/row-metrics.js';
 import { useWorkloads } from '../stores/workloads.js';
 import { buildItems, DEFAULT_QUERY, GROUPS, liveIds, SORT_KEYS, type InventoryQuery, type SortKey } from './model.js';
 import { ROW_HEIGHT, Row } from './Row.js';
+import { Options } from '../components/Options.js';
 
 const HEADERS: { key: SortKey | undefined; label: string }[] = [
   { key: 'name', label: 'Name' },
@@ -93,38 +94,22 @@ export function InventoryScreen() {
         <input type="search" placeholder="Search name, command, image, id" value={q.text} onChange={(e) => setQ({ text: e.target.value })} aria-label="Search workloads" data-testid="workload-search" id="workload-search" />
         <select value={q.driver} onChange={(e) => setQ({ driver: e.target.value })} aria-label="Filter by driver" data-testid="filter-driver">
           <option value="">All drivers</option>
-          {DRIVER_IDS.map((d) => (
-            <option key={d} value={d}>
-              {d}
-            </option>
-          ))}
+          <Options values={DRIVER_IDS} />
         </select>
         <select value={q.state} onChange={(e) => setQ({ state: e.target.value })} aria-label="Filter by state" data-testid="filter-state">
           <option value="">Any state</option>
-          {WORKLOAD_STATES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
+          <Options values={WORKLOAD_STATES} />
         </select>
         <label className="row">
           Group by
           <select value={q.group} onChange={(e) => setQ({ group: e.target.value as InventoryQuery['group'] })} data-testid="group-by">
-            {GROUPS.map((g) => (
-              <option key={g} value={g}>
-                {g}
-              </option>
-            ))}
+            <Options values={GROUPS} />
           </select>
         </label>
         <label className="row">
           Sort
           <select value={q.sort} onChange={(e) => setQ({ sort: e.target.value as SortKey })} data-testid="sort-by">
-            {SORT_KEYS.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
+            <Options values={SORT_KEYS} />
           </select>
         </label>
       </div>

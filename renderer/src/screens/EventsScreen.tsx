@@ -1,34 +1,9 @@
 import { useEffect, useState } from 'react';
 import { DRIVER_IDS } from '../../../shared/ids.js';
 import { EVENT_KINDS, ORIGINS, type EventFilter, type EventRecord } from '../../../shared/observability.js';
-import { client } from '../transport/client.js';
+import { isFailure, useEventLog } from '../stores/event-log.js';
 import { href } from '../router.js';
-
-/** How many records the screen keeps; older ones are a filter away. */
-const KEEP = 500;
-const TAIL = 200;
-
-/**
- * The event log every NovaCron process writes (operations with who, result and duration;
- * state changes and notices the drivers reported), filtered on the core's side and kept
- * live through the eventLog stream: no polling.
- */
-function useEventLog(filter: EventFilter): { events: EventRecord[]; error: string | undefined } {
-  const [events, setEvents] = useState<EventRecord[]>([]);
-  const [error, setError] = useState<string | undefined>();
-  const key = JSON.stringify(filter);
-  useEffect(() => {
-    setEvents([]);
-    setError(undefined);
-    const f = JSON.parse(key) as EventFilter;
-    return client.subscribe('eventLog', { ...f, tail: TAIL }, {
-      // Newest first on screen; the stream sends oldest first.
-      event: (recs) => setEvents((prev) => [...[...recs].reverse(), ...prev].slice(0, KEEP)),
-      error: (e) => setError(e.message),
-    });
-  }, [key]);
-  return { events, error };
-}
+import { Options } from '../components/Options.js';
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -62,11 +37,7 @@ export function EventsScreen() {
   const select = (label: string, value: string, set: (v: string) => void, options: readonly string[], testId: string) => (
     <select value={value} onChange={(e) => set(e.target.value)} aria-label={label} data-testid={testId}>
       <option value="">{label}: any</option>
-      {options.map((o) => (
-        <option key={o} value={o}>
-          {o}
-        </option>
-      ))}
+      <Options values={options} />
     </select>
   );
   return (
@@ -112,7 +83,7 @@ export function EventsScreen() {
 
 function EventRow({ r }: { r: EventRecord }) {
   const what = r.kind === 'operation' ? `${r.method}${r.target ? ` ${r.target}` : ''}` : r.kind === 'state' ? `${r.state}${r.exit ? `: ${r.exit.reason}` : ''}` : r.message;
-  const failed = (r.kind === 'operation' && r.result === 'error') || (r.kind === 'state' && r.state === 'crashed') || (r.kind === 'notice' && r.level === 'error');
+  const failed = isFailure(r);
   return (
     <tr data-testid={`event-row-${r.id}`} data-kind={r.kind} data-workload={r.workloadId ?? ''} className={failed ? 'state-crashed' : ''}>
       <td className="mono" title={r.ts}>

@@ -1,6 +1,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import { LiveSession, SessionCache } from '../live-session.js';
 import { client } from '../transport/client.js';
 
 export type TerminalStatus = 'idle' | 'connecting' | 'open' | 'closed' | 'failed';
@@ -31,21 +32,15 @@ export async function copyText(text: string): Promise<void> {
  * serial console). It lives outside React, so tab switches move its element instead of
  * closing the TTY; sizes go to the TTY (terminal.resize) whenever the box changes.
  */
-export class TerminalSession {
-  readonly element: HTMLDivElement;
+export class TerminalSession extends LiveSession<TerminalState> {
   readonly term: Terminal;
   private readonly fit = new FitAddon();
   private opened = false;
-  private state: TerminalState = { status: 'idle' };
-  private readonly listeners = new Set<() => void>();
   private unsubscribe: (() => void) | undefined;
   private session: string | undefined;
-  private generation = 0;
-  private runKey: string | undefined;
 
   constructor(readonly workloadId: string) {
-    this.element = document.createElement('div');
-    this.element.className = 'terminal-screen';
+    super('terminal-screen', { status: 'idle' });
     this.term = new Terminal({ cursorBlink: true, fontSize: 13, scrollback: 5000, theme: { background: '#0b0d12' } });
     this.term.loadAddon(this.fit);
     this.term.onData((d) => this.input(d));
@@ -62,20 +57,6 @@ export class TerminalSession {
       }
       return e.code !== 'KeyV';
     });
-  }
-
-  get snapshot(): TerminalState {
-    return this.state;
-  }
-
-  readonly subscribe = (l: () => void): (() => void) => {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  };
-
-  private set(patch: Partial<TerminalState>): void {
-    this.state = { ...this.state, ...patch };
-    for (const l of this.listeners) l();
   }
 
   /** Show it in a box: xterm opens the first time, and fits the box every time. */
@@ -109,9 +90,8 @@ export class TerminalSession {
   }
 
   connect(): void {
-    this.unsubscribe?.();
+    this.close();
     const gen = ++this.generation;
-    this.session = undefined;
     this.set({ status: 'connecting', error: undefined });
     this.unsubscribe = client.subscribe('terminal', { id: this.workloadId, cols: this.term.cols, rows: this.term.rows }, {
       event: (e) => {
@@ -134,21 +114,11 @@ export class TerminalSession {
     });
   }
 
-  /** A new process behind the workload (restart, migration) has a new TTY: reopen, shown or not. */
-  follow(runKey: string | undefined, available: boolean): void {
-    const before = this.runKey;
-    this.runKey = runKey;
-    if (before !== undefined && before !== runKey && available && this.state.status !== 'connecting' && this.state.status !== 'idle') this.connect();
-  }
-
-  /** The workload stopped: close, and start again by itself when it runs. */
-  reset(): void {
-    if (this.state.status === 'idle') return;
+  protected close(): void {
     this.generation++;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.session = undefined;
-    this.set({ status: 'idle', error: undefined });
   }
 
   private input(data: string): void {
@@ -170,34 +140,19 @@ export class TerminalSession {
     this.term.focus();
   }
 
-  dispose(): void {
-    this.generation++;
-    this.unsubscribe?.();
-    this.listeners.clear();
+  override dispose(): void {
+    super.dispose();
     this.term.dispose();
-    this.element.remove();
   }
 }
 
-const sessions = new Map<string, TerminalSession>();
-const KEEP = 6;
+/** Terminals kept open in the background at most; the least recently shown one is closed. */
+const sessions = new SessionCache<TerminalSession>(6);
 
 export function terminalSession(id: string): TerminalSession {
-  let s = sessions.get(id);
-  if (s) sessions.delete(id);
-  else s = new TerminalSession(id);
-  sessions.set(id, s);
-  for (const [k, old] of sessions) {
-    if (sessions.size <= KEEP) break;
-    if (k !== id) {
-      old.dispose();
-      sessions.delete(k);
-    }
-  }
-  return s;
+  return sessions.get(id, () => new TerminalSession(id));
 }
 
 export function dropTerminal(id: string): void {
-  sessions.get(id)?.dispose();
-  sessions.delete(id);
+  sessions.drop(id);
 }
