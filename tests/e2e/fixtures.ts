@@ -77,7 +77,7 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
         const page = await app.firstWindow();
         await page.waitForLoadState('domcontentloaded');
         const root = page.url().split('#')[0]!;
-        await use({ mode, page, home: t.home, env: t.env, open: async (hash) => void (await page.goto(`${root}${hash}`)), nextWindow: () => app.waitForEvent('window') });
+        await use({ mode, page, home: t.home, env: t.env, open: (hash) => fresh(page, `${root}${hash}`), nextWindow: () => app.waitForEvent('window') });
         await app.close();
         await purgeHome(t.env);
         cleanup();
@@ -93,7 +93,7 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
         home: t.home,
         env: t.env,
         server: { url: srv.url, token: srv.token },
-        open: async (hash) => void (await page.goto(`${srv.url}${hash}`)),
+        open: (hash) => fresh(page, `${srv.url}${hash}`),
         nextWindow: () => page.context().waitForEvent('page'),
       });
       await browser.close();
@@ -104,5 +104,15 @@ export const test = base.extend<{ app: App }, { shared: App | { skip: string } }
     { scope: 'worker' },
   ],
 });
+
+/**
+ * The page is shared by a worker's tests: each open() loads it afresh, so one test's
+ * filters, dialogs and open tabs are not the next one's starting point (a change of the
+ * hash alone would keep them).
+ */
+async function fresh(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.reload();
+}
 
 export { expect } from '@playwright/test';
