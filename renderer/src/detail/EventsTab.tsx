@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { describeEvent, type EventRecord } from '../../../shared/observability.js';
-import { time } from '../format.js';
+import { time } from '../../../shared/format.js';
 import { client } from '../transport/client.js';
 
 /** This workload's story from the durable event log: operations (by whom), crashes, notices. Live. */
