@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { Emitter } from '../../base/lifecycle.js';
+import { Emitter } from '../../base/lifecycle.js';
 import type { TerminalSession } from '../driver.js';
 
 /** How much of a serial log a new session shows first, so the banner printed before it connected is there. */
@@ -10,11 +10,36 @@ export const SERIAL_BACKLOG_BYTES = 4096;
  * QEMU serves one client per chardev socket, and two readers of one PTY would each get
  * half the bytes). Reference-counted: the last session to let go closes it.
  */
-export interface SharedSerialLine {
-  readonly data: Emitter<string>;
-  readonly ended: Emitter<void>;
-  write(text: string): void;
-  unref(): void;
+export abstract class SharedSerialLine {
+  readonly data = new Emitter<string>();
+  readonly ended = new Emitter<void>();
+  private refs = 0;
+  protected closed = false;
+
+  abstract write(text: string): void;
+  /** Let go of the connection (and forget the line, so the next session opens a new one). */
+  protected abstract release(): void;
+
+  ref(): void {
+    this.refs++;
+  }
+
+  unref(): void {
+    if (--this.refs <= 0) this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+  }
+
+  /** The console could not be followed to a new QEMU: every session over the line ends. */
+  protected giveUp(): void {
+    if (this.closed) return;
+    this.close();
+    this.ended.fire();
+  }
 }
 
 /**

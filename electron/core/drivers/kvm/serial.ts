@@ -1,10 +1,9 @@
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { NovaError } from '../../base/errors.js';
-import { Emitter } from '../../base/lifecycle.js';
 import { connectUnix } from '../../base/unix-socket.js';
 import type { TerminalSession } from '../driver.js';
-import { readSerialTail, serialSession, type SharedSerialLine } from '../common/serial-session.js';
+import { readSerialTail, serialSession, SharedSerialLine } from '../common/serial-session.js';
 
 interface SerialSource {
   /** The current serial socket, or undefined when the VM is not running. */
@@ -18,17 +17,15 @@ interface SerialSource {
  * connect (the second would wait, silent, in the listen backlog). It follows the VM to a
  * new socket when a live migration swaps the QEMU under it.
  */
-class SerialLine implements SharedSerialLine {
-  readonly data = new Emitter<string>();
-  readonly ended = new Emitter<void>();
+class SerialLine extends SharedSerialLine {
   private sock: Socket | undefined;
-  private refs = 0;
-  private closed = false;
 
   constructor(
     private readonly key: string,
     private readonly src: SerialSource,
-  ) {}
+  ) {
+    super();
+  }
 
   async open(): Promise<void> {
     const path = await this.src.socketPath();
@@ -71,27 +68,14 @@ class SerialLine implements SharedSerialLine {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (!this.closed) {
-      this.close();
-      this.ended.fire();
-    }
+    this.giveUp();
   }
 
   write(text: string): void {
     this.sock?.write(text);
   }
 
-  ref(): void {
-    this.refs++;
-  }
-
-  unref(): void {
-    if (--this.refs <= 0) this.close();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     lines.delete(this.key);
     this.sock?.destroy();
   }

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { driverError, isNodeError } from '../../base/errors.js';
 import { Emitter } from '../../base/lifecycle.js';
 import type { TerminalSession } from '../driver.js';
-import { readSerialTail, serialSession, type SharedSerialLine } from '../common/serial-session.js';
+import { readSerialTail, serialSession, SharedSerialLine } from '../common/serial-session.js';
 import { what, type Lv } from './context.js';
 import { domstate } from './lifecycle.js';
 import { D } from './virsh.js';
@@ -33,11 +33,7 @@ type Locate = () => Promise<string | undefined>;
 
 const openFd = promisify(openCb);
 
-class PtyLine implements SharedSerialLine {
-  readonly data = new Emitter<string>();
-  readonly ended = new Emitter<void>();
-  private refs = 0;
-  private closed = false;
+class PtyLine extends SharedSerialLine {
   private input: tty.ReadStream | undefined;
   private output: tty.WriteStream | undefined;
   private typed: string[] = [];
@@ -45,7 +41,9 @@ class PtyLine implements SharedSerialLine {
   private constructor(
     private readonly key: string,
     private readonly locate: Locate,
-  ) {}
+  ) {
+    super();
+  }
 
   static async open(key: string, locate: Locate, path: string): Promise<PtyLine> {
     const line = new PtyLine(key, locate);
@@ -109,10 +107,7 @@ class PtyLine implements SharedSerialLine {
         // not there yet
       }
     }
-    if (!this.closed) {
-      this.close();
-      this.ended.fire();
-    }
+    this.giveUp();
   }
 
   write(text: string): void {
@@ -120,15 +115,7 @@ class PtyLine implements SharedSerialLine {
     if (this.output) this.output.write(text);
     else if (this.typed.length < 1024) this.typed.push(text);
   }
-  ref(): void {
-    this.refs++;
-  }
-  unref(): void {
-    if (--this.refs <= 0) this.close();
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     ptys.delete(this.key);
     this.input?.destroy();
     this.output?.destroy();
