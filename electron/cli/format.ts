@@ -1,3 +1,5 @@
+import { bytes as sharedBytes } from '../../shared/format.js';
+
 /** Plain-text tables for humans; --json gives machines the contract's own objects. */
 export function table(rows: string[][], header: string[]): string {
   const all = [header, ...rows];
@@ -12,17 +14,8 @@ export function table(rows: string[][], header: string[]): string {
     .join('\n');
 }
 
-export function bytes(n: number | undefined): string {
-  if (n === undefined) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
-}
+/** Sizes as the window shows them, with the CLI's '-' for unknown. */
+export const bytes = (n: number | undefined) => sharedBytes(n, '-');
 
 export function ago(iso: string | undefined, now = Date.now()): string {
   if (!iso) return '-';

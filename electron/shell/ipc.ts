@@ -3,6 +3,7 @@ import { METHOD_NAMES } from '../../shared/contract/index.js';
 import { IPC_STREAM, ipcChannelOf, type ServerMessage } from '../../shared/contract/wire.js';
 import type { Router } from '../core/api/router.js';
 import type { Disposable } from '../core/base/lifecycle.js';
+import { subscribeFor, unsubscribe } from '../core/transport/stream-subs.js';
 
 /**
  * The contract over Electron IPC, derived from the contract: one handler per method, one
@@ -47,31 +48,11 @@ export function registerIpc(router: Router, isTrusted: (sender: WebContents, fra
     const send = (m: ServerMessage) => {
       if (!wc.isDestroyed()) wc.send(IPC_STREAM.message, m);
     };
-    let finished = false;
-    const finish = () => {
-      finished = true;
-      subs.get(id)?.dispose();
-      subs.delete(id);
-    };
-    const d = router.subscribe(msg.stream, msg.input, {
-      event: (ev) => send({ t: 'ev', id, e: ev }),
-      error: (error) => {
-        send({ t: 'err', id, error });
-        finish();
-      },
-      end: () => {
-        send({ t: 'end', id });
-        finish();
-      },
-    }, { origin: 'desktop', client: clientOf(wc) });
-    if (finished) d.dispose();
-    else subs.set(id, d);
+    subscribeFor(router, subs, id, msg.stream, msg.input, send, { origin: 'desktop', client: clientOf(wc) });
   };
   const onUnsubscribe = (e: IpcMainEvent, msg: { id?: unknown }) => {
     if (!trusted(e) || typeof msg?.id !== 'number') return;
-    const subs = perWindow.get(e.sender.id);
-    subs?.get(msg.id)?.dispose();
-    subs?.delete(msg.id);
+    unsubscribe(perWindow.get(e.sender.id), msg.id);
   };
   ipcMain.on(IPC_STREAM.subscribe, onSubscribe);
   ipcMain.on(IPC_STREAM.unsubscribe, onUnsubscribe);

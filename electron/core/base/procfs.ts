@@ -62,6 +62,19 @@ export async function isSameProcess(pid: number, startTicks: number): Promise<bo
   return st !== undefined && st.startTicks === startTicks && st.state !== 'Z' && st.state !== 'X';
 }
 
+/**
+ * Whether that process (pid + start ticks, so a reused pid does not count) is gone within
+ * ms. Polled: a process that is not our child gives no exit event to wait on.
+ */
+export async function waitGone(pid: number, startTicks: number, ms: number, signal?: AbortSignal): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (!(await isSameProcess(pid, startTicks))) return true;
+    if (Date.now() >= until || signal?.aborted) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export async function readProcIo(pid: number): Promise<{ readBytes: number; writeBytes: number } | undefined> {
   try {
     const text = readFileSync(`/proc/${pid}/io`, 'utf8');

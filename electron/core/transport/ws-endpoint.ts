@@ -5,6 +5,7 @@ import type { ClientMessage, ServerMessage } from '../../../shared/contract/wire
 import type { Disposable } from '../base/lifecycle.js';
 import type { Router } from '../api/router.js';
 import type { Origin } from '../drivers/driver.js';
+import { subscribeFor, unsubscribe } from './stream-subs.js';
 
 /** Frames larger than this are refused: no client of ours sends them. */
 export const MAX_FRAME = 2 * 1024 * 1024;
@@ -56,39 +57,12 @@ export function serveContract(ws: WebSocket, router: Router, origin: Origin, soc
       case 'call':
         void router.call(msg.m, msg.i, { origin, client, ...(typeof msg.op === 'string' ? { op: msg.op } : {}) }).then((r) => send({ t: 'res', id, r }));
         return;
-      case 'sub': {
+      case 'sub':
         if (subs.has(id)) return ws.close(1008, 'duplicate subscription id');
-        // A stream may end or fail before subscribe() even returns: remember that.
-        let finished = false;
-        const finish = () => {
-          finished = true;
-          const d = subs.get(id);
-          subs.delete(id);
-          d?.dispose();
-        };
-        const d = router.subscribe(
-          msg.s,
-          msg.i,
-          {
-            event: (e) => send({ t: 'ev', id, e }),
-            error: (error) => {
-              send({ t: 'err', id, error });
-              finish();
-            },
-            end: () => {
-              send({ t: 'end', id });
-              finish();
-            },
-          },
-          { origin, client },
-        );
-        if (finished) d.dispose();
-        else subs.set(id, d);
+        subscribeFor(router, subs, id, msg.s, msg.i, send, { origin, client });
         return;
-      }
       case 'unsub':
-        subs.get(id)?.dispose();
-        subs.delete(id);
+        unsubscribe(subs, id);
         return;
       default:
         return ws.close(1008, 'unknown message type');

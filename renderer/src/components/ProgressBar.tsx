@@ -1,5 +1,5 @@
 import type { Progress } from '../../../shared/model.js';
-import { bytes } from '../format.js';
+import { bytes } from '../../../shared/format.js';
 
 /** A long operation's progress as the core reports it: a bar when there is a total, else a moving stripe. */
 export function ProgressBar({ progress, testId }: { progress: Progress | undefined; testId?: string }) {

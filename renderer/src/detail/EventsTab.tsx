@@ -1,5 +1,5 @@
 import { describeEvent } from '../../../shared/observability.js';
-import { time } from '../format.js';
+import { time } from '../../../shared/format.js';
 import { isFailure, useEventLog } from '../stores/event-log.js';
 
 /** This workload's story from the durable event log: operations (by whom), crashes, notices. Live. */

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { Chart, type ChartSeries } from '../components/Chart.js';
-import { bytes, percent, rate } from '../format.js';
+import { bytes, percent, rate } from '../../../shared/format.js';
 import { toSeries } from '../metrics-math.js';
 import { useSamples } from '../stores/metrics-history.js';
 import { useTheme } from '../theme.js';

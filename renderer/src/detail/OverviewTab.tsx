@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { WorkloadDetail, WorkloadInfo } from '../../../shared/model.js';
-import { bytes, duration, percent, time } from '../format.js';
+import { bytes, duration, percent, time } from '../../../shared/format.js';
 import { useNow } from '../stores/clock.js';
 import { useSamples } from '../stores/metrics-history.js';
 import { client } from '../transport/client.js';

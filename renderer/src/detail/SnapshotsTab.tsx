@@ -3,7 +3,7 @@ import type { SnapshotInfo, WorkloadInfo } from '../../../shared/model.js';
 import { Confirm } from '../components/Confirm.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { SnapshotDialog } from '../dialogs/SnapshotDialog.js';
-import { bytes, time } from '../format.js';
+import { bytes, time } from '../../../shared/format.js';
 import { notify } from '../stores/notices.js';
 import { track, useOperation } from '../stores/operations.js';
 import { useWorkloads } from '../stores/workloads.js';

@@ -2,7 +2,7 @@ import { memo } from 'react';
 import { LifecycleButtons } from '../components/LifecycleButtons.js';
 import { Sparkline } from '../components/Sparkline.js';
 import { StateBadge } from '../components/StateBadge.js';
-import { bytes, duration, percent } from '../format.js';
+import { bytes, duration, percent } from '../../../shared/format.js';
 import { go, href } from '../router.js';
 import { useNow } from '../stores/clock.js';
 import { useRowMetric } from '../stores/row-metrics.js';

@@ -1,8 +1,7 @@
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import type { Disposable } from '../../base/lifecycle.js';
 import type { WorkloadChange } from '../driver.js';
-
-const same = (a: WorkloadInfo, b: WorkloadInfo) => JSON.stringify(a) === JSON.stringify(b);
+import { emitListingChanges, type Listing } from './listing-diff.js';
 
 /**
  * For drivers whose engine pushes nothing (plain processes, files other NovaCron
@@ -15,7 +14,7 @@ export function pollWatch(
   everyMs: number,
   label: string,
 ): Disposable {
-  let last: Map<string, WorkloadInfo> | undefined;
+  let last: Listing | undefined;
   let running = false;
   let failing = false;
   const ac = new AbortController();
@@ -24,15 +23,7 @@ export function pollWatch(
     if (running) return; // a slow pass is never stacked on another
     running = true;
     try {
-      const now = new Map((await list(ac.signal)).map((w) => [w.id, w]));
-      if (last) {
-        for (const [id, w] of now) {
-          const before = last.get(id);
-          if (!before || !same(before, w)) emit({ type: 'upsert', info: w });
-        }
-        for (const id of last.keys()) if (!now.has(id)) emit({ type: 'removed', id });
-      }
-      last = now;
+      last = emitListingChanges(last, await list(ac.signal), emit);
       if (failing) emit({ type: 'notice', level: 'info', message: `${label}: listing works again` });
       failing = false;
     } catch (e) {

@@ -13,7 +13,7 @@ import { ensureUnpacked, getImage, resolveImage } from './images/images.js';
 import { ensureNamespace, withLease } from './lease.js';
 import type { Runtimes } from './runtimes.js';
 import { runtimeFor } from './runtimes.js';
-import { generateSpec, resourcesOf, type OciSpec } from './spec.js';
+import { generateSpec, resourcesOf, runFieldsOf, type OciSpec } from './spec.js';
 import { definitionOf, findContainer, getContainer, getTask, observeOwn, toInfo, type Definition } from './workloads.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 
@@ -60,23 +60,13 @@ export async function createWorkload(f: Family, s: ContainerdCreateSpec | KataCr
     namespace: t.namespace,
     id: t.id,
     image: resolved.config,
-    ...(s.cmd !== undefined ? { cmd: s.cmd } : {}),
-    args: s.args,
-    env: s.env,
-    mounts: s.mounts,
-    ...(s.memoryMB !== undefined ? { memoryMB: s.memoryMB } : {}),
-    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+    ...runFieldsOf(s),
   });
   if (spec.process.args.length === 0) throw invalid('cmd', `image '${s.image}' has no default command: give one`, D);
   const def: Definition = {
     version: 1,
     image: s.image,
-    ...(s.cmd !== undefined ? { cmd: s.cmd } : {}),
-    args: s.args,
-    env: s.env,
-    mounts: s.mounts,
-    ...(s.memoryMB !== undefined ? { memoryMB: s.memoryMB } : {}),
-    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+    ...runFieldsOf(s),
     labels: s.labels,
     runtime,
   };

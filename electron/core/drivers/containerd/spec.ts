@@ -46,16 +46,32 @@ const CAPS = [
 ];
 const CPU_PERIOD_US = 100_000;
 
-export interface SpecInput {
-  namespace: string;
-  id: string;
-  image: ImageConfig;
+/** What of the admin's create request shapes the container: both the OCI spec and the stored definition hold it. */
+export interface RunFields {
   cmd?: string;
   args: string[];
   env: Record<string, string>;
   mounts: BindMount[];
   memoryMB?: number;
   cpus?: number;
+}
+
+/** The run fields of a create request, optional ones only when given (exactOptionalPropertyTypes). */
+export function runFieldsOf(s: RunFields): RunFields {
+  return {
+    ...(s.cmd !== undefined ? { cmd: s.cmd } : {}),
+    args: s.args,
+    env: s.env,
+    mounts: s.mounts,
+    ...(s.memoryMB !== undefined ? { memoryMB: s.memoryMB } : {}),
+    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+  };
+}
+
+export interface SpecInput extends RunFields {
+  namespace: string;
+  id: string;
+  image: ImageConfig;
 }
 
 /** The command line: the admin's program and arguments, else the image's entrypoint and command. */

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import type { BindMount, SandboxRuntime } from '../../../../shared/drivers/containerd.js';
+import type { SandboxRuntime } from '../../../../shared/drivers/containerd.js';
 import { workloadId } from '../../../../shared/ids.js';
 import type { ExitInfo, WorkloadDetail, WorkloadInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError } from '../../base/errors.js';
@@ -10,18 +10,12 @@ import type { Container, Process } from './api/messages.js';
 import { DEFINITION_EXTENSION, LABEL, isoOf, localOf, parseLocal, type Family, type Target } from './context.js';
 import { stdioFiles } from './stdio.js';
 import { runtimeOf } from './runtimes.js';
-import type { OciSpec } from './spec.js';
+import type { OciSpec, RunFields } from './spec.js';
 
 /** What the admin asked for, kept by containerd as an extension of the container record. */
-export interface Definition {
+export interface Definition extends RunFields {
   version: 1;
   image: string;
-  cmd?: string;
-  args: string[];
-  env: Record<string, string>;
-  mounts: BindMount[];
-  memoryMB?: number;
-  cpus?: number;
   labels: Record<string, string>;
   runtime: SandboxRuntime;
 }

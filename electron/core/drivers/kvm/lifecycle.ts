@@ -4,12 +4,12 @@ import { freemem, totalmem, cpus as hostCpus } from 'node:os';
 import type { KvmCreateSpec } from '../../../../shared/drivers/kvm.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { isSameProcess } from '../../base/procfs.js';
+import { isSameProcess, waitGone } from '../../base/procfs.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
 import { withQmp, type QmpClient } from './qmp.js';
-import { observe, qmpPath, spawnQemu, terminate, waitGone, what } from './runtime.js';
+import { observe, qmpPath, spawnQemu, terminate, what } from './runtime.js';
 import type { VmDefinition } from './store.js';
 
 const MiB = 1024 * 1024;

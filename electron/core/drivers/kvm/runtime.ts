@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError } from '../../base/errors.js';
-import { isSameProcess, readStat } from '../../base/procfs.js';
+import { isSameProcess, readStat, waitGone } from '../../base/procfs.js';
 import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
 import { withQmp } from './qmp.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
@@ -236,15 +236,6 @@ async function readFrom(path: string, offset: number): Promise<string> {
     return buf.toString('utf8');
   } finally {
     await fh.close();
-  }
-}
-
-export async function waitGone(pid: number, startTicks: number, ms: number, signal?: AbortSignal): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (!(await isSameProcess(pid, startTicks))) return true;
-    if (Date.now() >= until || signal?.aborted) return false;
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

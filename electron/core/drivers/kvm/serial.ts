@@ -1,13 +1,9 @@
 import type { Socket } from 'node:net';
-import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { NovaError } from '../../base/errors.js';
-import { Emitter } from '../../base/lifecycle.js';
 import { connectUnix } from '../../base/unix-socket.js';
 import type { TerminalSession } from '../driver.js';
-
-/** How much of the serial log a new session shows first, so the banner printed before it connected is there. */
-const BACKLOG_BYTES = 4096;
+import { readSerialTail, serialSession, SharedSerialLine } from '../common/serial-session.js';
 
 interface SerialSource {
   /** The current serial socket, or undefined when the VM is not running. */
@@ -21,17 +17,15 @@ interface SerialSource {
  * connect (the second would wait, silent, in the listen backlog). It follows the VM to a
  * new socket when a live migration swaps the QEMU under it.
  */
-class SerialLine {
-  readonly data = new Emitter<string>();
-  readonly ended = new Emitter<void>();
+class SerialLine extends SharedSerialLine {
   private sock: Socket | undefined;
-  private refs = 0;
-  private closed = false;
 
   constructor(
     private readonly key: string,
     private readonly src: SerialSource,
-  ) {}
+  ) {
+    super();
+  }
 
   async open(): Promise<void> {
     const path = await this.src.socketPath();
@@ -74,27 +68,14 @@ class SerialLine {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (!this.closed) {
-      this.close();
-      this.ended.fire();
-    }
+    this.giveUp();
   }
 
   write(text: string): void {
     this.sock?.write(text);
   }
 
-  ref(): void {
-    this.refs++;
-  }
-
-  unref(): void {
-    if (--this.refs <= 0) this.close();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     lines.delete(this.key);
     this.sock?.destroy();
   }
@@ -118,55 +99,10 @@ export async function openSerialSession(key: string, src: SerialSource, signal: 
   }
   line.ref();
   const shared = line;
-  let backlog = await readTail(src.logPath, BACKLOG_BYTES);
+  const backlog = await readSerialTail(src.logPath);
   if (signal.aborted) {
     shared.unref();
     signal.throwIfAborted();
   }
-  const subs: { dispose(): void }[] = [];
-  let disposed = false;
-  return {
-    onData(listener) {
-      const d = shared.data.event(listener);
-      subs.push(d);
-      if (backlog) {
-        const b = backlog;
-        backlog = undefined;
-        queueMicrotask(() => listener(b));
-      }
-      return d;
-    },
-    onExit(listener) {
-      const d = shared.ended.event(() => listener(undefined));
-      subs.push(d);
-      return d;
-    },
-    write: (text) => shared.write(text),
-    // A serial line carries no window size: the terminal fits itself, the guest learns it with `stty` if it cares.
-    resize: () => undefined,
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      for (const s of subs) s.dispose();
-      shared.unref();
-    },
-  };
-}
-
-async function readTail(path: string, bytes: number): Promise<string | undefined> {
-  const fh = await open(path, 'r').catch(() => undefined);
-  if (!fh) return undefined;
-  try {
-    const size = (await fh.stat()).size;
-    const len = Math.min(size, bytes);
-    if (len === 0) return undefined;
-    const buf = Buffer.alloc(len);
-    await fh.read(buf, 0, len, size - len);
-    // Start at a line boundary so the first line shown is whole.
-    const text = buf.toString('utf8');
-    const nl = size > len ? text.indexOf('\n') : -1;
-    return nl >= 0 ? text.slice(nl + 1) : text;
-  } finally {
-    await fh.close();
-  }
+  return serialSession(shared, backlog);
 }

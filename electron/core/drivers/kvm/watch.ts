@@ -2,11 +2,10 @@ import type { WorkloadInfo } from '../../../../shared/model.js';
 import type { Disposable } from '../../base/lifecycle.js';
 import { readStat } from '../../base/procfs.js';
 import type { WorkloadChange } from '../driver.js';
+import { coalesced, emitListingChanges, type Listing } from '../common/listing-diff.js';
 
 const FULL_MS = 1000;
 const PID_MS = 200;
-
-const same = (a: WorkloadInfo, b: WorkloadInfo) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * State changes of VMs, while someone watches: a full listing every second (state files
@@ -15,33 +14,18 @@ const same = (a: WorkloadInfo, b: WorkloadInfo) => JSON.stringify(a) === JSON.st
  * reported well within a second.
  */
 export function watchVms(list: () => Promise<WorkloadInfo[]>, emit: (c: WorkloadChange) => void, pidOf: (w: WorkloadInfo) => Promise<number | undefined> = async () => undefined): Disposable {
-  let last: Map<string, WorkloadInfo> | undefined;
+  let last: Listing | undefined;
   let pids = new Map<string, number>();
-  let running = false;
-  let again = false;
   let failing = false;
   let disposed = false;
 
-  const tick = async () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
+  const tick = coalesced(async () => {
     try {
-      const now = new Map((await list()).map((w) => [w.id, w]));
+      const listed = await list();
       if (disposed) return;
-      if (last) {
-        for (const [id, w] of now) {
-          const before = last.get(id);
-          if (before && same(before, w)) continue;
-          emit({ type: 'upsert', info: w });
-          if (w.state === 'crashed' && before && before.state !== 'crashed') {
-            emit({ type: 'notice', level: 'error', message: `VM '${w.name}' crashed: ${w.exit?.reason ?? 'QEMU ended'}`, workloadId: id });
-          }
-        }
-        for (const id of last.keys()) if (!now.has(id)) emit({ type: 'removed', id });
-      }
+      const now = emitListingChanges(last, listed, emit, (w, before) =>
+        w.state === 'crashed' && before && before.state !== 'crashed' ? `VM '${w.name}' crashed: ${w.exit?.reason ?? 'QEMU ended'}` : undefined,
+      );
       last = now;
       const next = new Map<string, number>();
       for (const w of now.values()) {
@@ -55,14 +39,8 @@ export function watchVms(list: () => Promise<WorkloadInfo[]>, emit: (c: Workload
     } catch (e) {
       if (!failing && !disposed) emit({ type: 'notice', level: 'error', message: `kvm: ${(e as Error).message}` });
       failing = true;
-    } finally {
-      running = false;
-      if (again && !disposed) {
-        again = false;
-        void tick();
-      }
     }
-  };
+  }, () => disposed);
 
   const checkPids = async () => {
     for (const pid of pids.values()) {

@@ -1,5 +1,4 @@
 import { closeSync, constants, open as openCb } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import tty from 'node:tty';
 import { promisify } from 'node:util';
@@ -7,6 +6,7 @@ import { execa } from 'execa';
 import { driverError, isNodeError } from '../../base/errors.js';
 import { Emitter } from '../../base/lifecycle.js';
 import type { TerminalSession } from '../driver.js';
+import { readSerialTail, serialSession, SharedSerialLine } from '../common/serial-session.js';
 import { what, type Lv } from './context.js';
 import { domstate } from './lifecycle.js';
 import { D } from './virsh.js';
@@ -28,18 +28,12 @@ import { D } from './virsh.js';
  * module, so libvirt's own console stream carries it over the connection.
  */
 
-const BACKLOG_BYTES = 4096;
-
 /** Where a domain's console PTY is now, or undefined while it has none (stopped, restarting). */
 type Locate = () => Promise<string | undefined>;
 
 const openFd = promisify(openCb);
 
-class PtyLine {
-  readonly data = new Emitter<string>();
-  readonly ended = new Emitter<void>();
-  private refs = 0;
-  private closed = false;
+class PtyLine extends SharedSerialLine {
   private input: tty.ReadStream | undefined;
   private output: tty.WriteStream | undefined;
   private typed: string[] = [];
@@ -47,7 +41,9 @@ class PtyLine {
   private constructor(
     private readonly key: string,
     private readonly locate: Locate,
-  ) {}
+  ) {
+    super();
+  }
 
   static async open(key: string, locate: Locate, path: string): Promise<PtyLine> {
     const line = new PtyLine(key, locate);
@@ -111,10 +107,7 @@ class PtyLine {
         // not there yet
       }
     }
-    if (!this.closed) {
-      this.close();
-      this.ended.fire();
-    }
+    this.giveUp();
   }
 
   write(text: string): void {
@@ -122,15 +115,7 @@ class PtyLine {
     if (this.output) this.output.write(text);
     else if (this.typed.length < 1024) this.typed.push(text);
   }
-  ref(): void {
-    this.refs++;
-  }
-  unref(): void {
-    if (--this.refs <= 0) this.close();
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     ptys.delete(this.key);
     this.input?.destroy();
     this.output?.destroy();
@@ -138,57 +123,6 @@ class PtyLine {
 }
 
 const ptys = new Map<string, Promise<PtyLine>>();
-
-async function readTail(path: string | undefined): Promise<string | undefined> {
-  if (!path) return undefined;
-  const fh = await open(path, 'r').catch(() => undefined);
-  if (!fh) return undefined;
-  try {
-    const size = (await fh.stat()).size;
-    const len = Math.min(size, BACKLOG_BYTES);
-    if (len === 0) return undefined;
-    const buf = Buffer.alloc(len);
-    await fh.read(buf, 0, len, size - len);
-    const text = buf.toString('utf8');
-    const nl = size > len ? text.indexOf('\n') : -1;
-    return nl >= 0 ? text.slice(nl + 1) : text;
-  } finally {
-    await fh.close();
-  }
-}
-
-function sessionOver(line: PtyLine, backlog: string | undefined): TerminalSession {
-  line.ref();
-  let pending = backlog;
-  const subs: { dispose(): void }[] = [];
-  let disposed = false;
-  return {
-    onData(listener) {
-      const d = line.data.event(listener);
-      subs.push(d);
-      if (pending) {
-        const b = pending;
-        pending = undefined;
-        queueMicrotask(() => listener(b));
-      }
-      return d;
-    },
-    onExit(listener) {
-      const d = line.ended.event(() => listener(undefined));
-      subs.push(d);
-      return d;
-    },
-    write: (t) => line.write(t),
-    // A serial line carries no window size.
-    resize: () => undefined,
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      for (const s of subs) s.dispose();
-      line.unref();
-    },
-  };
-}
 
 /**
  * The few lines of python that give `virsh console` the terminal it insists on, relaying
@@ -285,7 +219,7 @@ export async function serialTerminal(lv: Lv, local: string, kind: 'exec' | 'seri
   if (state !== 'running' && state !== 'paused') throw driverError(D, 'CONFLICT', `${what(facts)} is ${state}: its serial console is closed`);
   if (!lv.local) return virshConsole(lv, uuid);
   if (!facts.consolePty) throw driverError(D, 'NOT_SUPPORTED', `${what(facts)} has no serial console on a PTY (<console type='pty'>)`);
-  const backlog = await readTail(facts.serialLog);
+  const backlog = await readSerialTail(facts.serialLog);
   let opening = ptys.get(uuid);
   if (!opening) {
     const locate: Locate = async () => {
@@ -303,5 +237,6 @@ export async function serialTerminal(lv: Lv, local: string, kind: 'exec' | 'seri
     if (isNodeError(e, 'EACCES') || isNodeError(e, 'EPERM')) return virshConsole(lv, uuid);
     throw driverError(D, 'UNAVAILABLE', `${what(facts)}: cannot open its console ${facts.consolePty}: ${(e as Error).message}`);
   }
-  return sessionOver(line, backlog);
+  line.ref();
+  return serialSession(line, backlog);
 }

@@ -3,8 +3,7 @@ import type { WorkloadInfo } from '../../../../shared/model.js';
 import type { Disposable } from '../../base/lifecycle.js';
 import type { WorkloadChange } from '../driver.js';
 import type { Virsh } from './virsh.js';
-
-const same = (a: WorkloadInfo, b: WorkloadInfo) => JSON.stringify(a) === JSON.stringify(b);
+import { coalesced, emitListingChanges, type Listing } from '../common/listing-diff.js';
 
 /** Lifecycle events come in bursts (Suspended, Resumed, Stopped…): one listing for a burst. */
 const SETTLE_MS = 80;
@@ -18,49 +17,27 @@ const RETRY_MS = [1_000, 2_000, 5_000, 10_000];
  * daemon goes away the watcher says so once, retries with backoff, and says when it is back.
  */
 export function watchDomains(virsh: Virsh, list: () => Promise<WorkloadInfo[]>, emit: (c: WorkloadChange) => void): Disposable {
-  let last: Map<string, WorkloadInfo> | undefined;
+  let last: Listing | undefined;
   let disposed = false;
   let settle: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
-  let listing = false;
-  let again = false;
   let failing = false;
   let attempt = 0;
   let child: ReturnType<Virsh['spawn']> | undefined;
 
-  const refresh = async () => {
-    if (listing) {
-      again = true;
-      return;
-    }
-    listing = true;
+  const refresh = coalesced(async () => {
     try {
-      const now = new Map((await list()).map((w) => [w.id, w]));
+      const now = await list();
       if (disposed) return;
-      if (last) {
-        for (const [id, w] of now) {
-          const before = last.get(id);
-          if (before && same(before, w)) continue;
-          emit({ type: 'upsert', info: w });
-          if (w.state === 'crashed' && before?.state !== 'crashed') {
-            emit({ type: 'notice', level: 'error', message: `domain '${w.name}' ${w.exit?.reason ?? 'crashed'}`, workloadId: id });
-          }
-        }
-        for (const id of last.keys()) if (!now.has(id)) emit({ type: 'removed', id });
-      }
-      last = now;
+      last = emitListingChanges(last, now, emit, (w, before) =>
+        w.state === 'crashed' && before?.state !== 'crashed' ? `domain '${w.name}' ${w.exit?.reason ?? 'crashed'}` : undefined,
+      );
       if (failing) emit({ type: 'notice', level: 'info', message: `libvirt: ${virsh.uri} answers again` });
       failing = false;
     } catch {
       // The event stream's own failure is what gets reported; a listing fails with it.
-    } finally {
-      listing = false;
-      if (again && !disposed) {
-        again = false;
-        void refresh();
-      }
     }
-  };
+  }, () => disposed);
 
   const soon = () => {
     if (settle) return;

@@ -3,7 +3,7 @@ import type { ProcessCreateSpec } from '../../../../shared/drivers/process.js';
 import type { WorkloadDetail, WorkloadInfo } from '../../../../shared/model.js';
 import { workloadId } from '../../../../shared/ids.js';
 import { driverError } from '../../base/errors.js';
-import { readProcIo, readStat, CLK_TCK, PAGE_SIZE } from '../../base/procfs.js';
+import { readProcIo, readStat, waitGone, CLK_TCK, PAGE_SIZE } from '../../base/procfs.js';
 import { DisposableStore } from '../../base/lifecycle.js';
 import { tailFile } from '../../base/tail.js';
 import { pollWatch } from '../common/poll-watch.js';
@@ -11,7 +11,7 @@ import { PinnedSet } from '../../base/pinned.js';
 import { PinnedProc } from './pinned-proc.js';
 import type { Detection, Driver, DriverEnv, LogSink, OpContext, RawSample, StopOptions } from '../driver.js';
 import { detectCgroups, type CgroupHost } from './cgroups.js';
-import { baseEnv, observe, resolveCommand, signalGroup, spawnDetached, startedAtOf, waitGone } from './runtime.js';
+import { baseEnv, observe, resolveCommand, signalGroup, spawnDetached, startedAtOf } from './runtime.js';
 import { ProcessStore, type ProcessDefinition, type ProcessSnapshot } from './store.js';
 
 const D = 'process';

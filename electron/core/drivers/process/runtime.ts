@@ -171,15 +171,6 @@ export async function signalGroup(pid: number, startTicks: number, signal: NodeJ
   }
 }
 
-export async function waitGone(pid: number, startTicks: number, ms: number, signal?: AbortSignal): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (!(await isSameProcess(pid, startTicks))) return true;
-    if (Date.now() >= until || signal?.aborted) return false;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export function startedAtOf(startTicks: number): string {
   return new Date(bootTime() + (startTicks * 1000) / CLK_TCK).toISOString();
 }

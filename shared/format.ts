@@ -1,5 +1,12 @@
-export function bytes(n: number | undefined): string {
-  if (n === undefined) return '—';
+/**
+ * Numbers for humans, the same in the CLI and the window. `missing` is what an unknown
+ * value shows: the window uses an em dash, the CLI a plain '-' that survives any terminal.
+ */
+const MISSING = '—';
+
+/** Binary units; a whole number of bytes below 1 KiB shows without decimals. */
+export function bytes(n: number | undefined, missing = MISSING): string {
+  if (n === undefined) return missing;
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let u = 0;
@@ -10,9 +17,9 @@ export function bytes(n: number | undefined): string {
   return `${v.toFixed(u === 0 && Number.isInteger(v) ? 0 : 1)} ${units[u]}`;
 }
 
-export const rate = (n: number | undefined) => (n === undefined ? '—' : `${bytes(n)}/s`);
+export const rate = (n: number | undefined) => (n === undefined ? MISSING : `${bytes(n)}/s`);
 
-export const percent = (n: number | undefined) => (n === undefined ? '—' : `${n < 10 ? n.toFixed(1) : Math.round(n)}%`);
+export const percent = (n: number | undefined) => (n === undefined ? MISSING : `${n < 10 ? n.toFixed(1) : Math.round(n)}%`);
 
 /** 3d 4h, 2h 5m, 4m 10s, 12s: two units at most. */
 export function duration(ms: number): string {
@@ -26,8 +33,9 @@ export function duration(ms: number): string {
   return `${s}s`;
 }
 
+/** A moment in the reader's own locale. */
 export const time = (iso: string | undefined) => {
-  if (!iso) return '—';
+  if (!iso) return MISSING;
   const d = new Date(iso);
   return `${d.toLocaleDateString()} ${d.toLocaleTimeString()}`;
 };
