@@ -110,7 +110,7 @@ export async function runTrials<B>(spec: TrialSpec<B>, count: number, t: TrialEn
           if (verdict === 'completed') fig.completed++;
           if (verdict === 'as before') fig.asBefore++;
           for (const p of problems) fig.problems.push(`#${n} ${kind} killed at ${delay} ms: ${p}`);
-          await spec.reset(world, before, client);
+          await whileBusy(() => spec.reset(world, before, client));
           return;
         }
         await new Promise((r) => setTimeout(r, 250));
@@ -118,6 +118,23 @@ export async function runTrials<B>(spec: TrialSpec<B>, count: number, t: TrialEn
     });
   }
   return fig;
+}
+
+/**
+ * A kill between taking a workload's lock and writing its owner leaves a lock nobody can
+ * name; it counts as "being taken" for a few seconds (base/lock.ts), then is taken over.
+ * The clean-up between trials waits that out, as an admin's retry would.
+ */
+async function whileBusy(fn: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'CONFLICT' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 export function describeFigures(f: OpFigures): string {

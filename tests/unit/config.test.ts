@@ -71,4 +71,13 @@ describe('configuration', () => {
     writeFileSync(paths.configFile, '- a list\n');
     await expect(writeConfigKeys(paths, { node_id: 'box' })).rejects.toThrow(/must be a mapping of keys/);
   });
+
+  it('sets into and removes from a section left empty, and names a section that is not a mapping (found by the fuzzer)', async () => {
+    writeFileSync(paths.configFile, 'kvm:\ncontainerd:\n');
+    await writeConfigKeys(paths, { 'containerd.address': null, 'kvm.qemu_binary': null });
+    await writeConfigKeys(paths, { 'kvm.enable_kvm': false });
+    expect((await loadConfig(paths, t.env)).config['kvm.enable_kvm']).toBe(false);
+    writeFileSync(paths.configFile, 'kvm: 5\n');
+    await expect(writeConfigKeys(paths, { 'kvm.enable_kvm': true })).rejects.toThrow(/kvm\.enable_kvm.*'kvm' in the file is not a mapping/);
+  });
 });

@@ -52,6 +52,8 @@ function flatten(tree: unknown, file: string): Partial<Record<ConfigKey, unknown
       for (const [k, v] of Object.entries(node as Record<string, unknown>)) walk(v, prefix ? `${prefix}.${k}` : k);
       return;
     }
+    // A section left empty (`kvm:` with nothing under it) holds no keys.
+    if (node === null && CONFIG_KEY_NAMES.some((k) => k.startsWith(`${prefix}.`))) return;
     if (!isConfigKey(prefix)) throw badConfig(prefix, file, `is not a configuration key (known: ${CONFIG_KEY_NAMES.join(', ')})`);
     out[prefix] = node;
   };
@@ -118,6 +120,14 @@ export async function writeConfigKeys(paths: Paths, values: Record<string, strin
   const nestedUnder = isMap(doc.contents) && doc.has('vm_drivers') ? ['vm_drivers'] : [];
   for (const [key, value] of Object.entries(values)) {
     const path = [...nestedUnder, ...key.split('.')];
+    // A section left empty (`kvm:`) reads as null: it holds nothing to remove, and becomes a mapping to set into.
+    const section = path.slice(0, -1);
+    const holder: unknown = section.length ? doc.getIn(section, true) : doc.contents;
+    if (holder !== undefined && !isMap(holder)) {
+      if (!isScalar(holder) || holder.value !== null) throw badConfig(key, file, `'${section.join('.')}' in the file is not a mapping of keys`);
+      if (value === null) continue;
+      doc.setIn(section, doc.createNode({}));
+    }
     if (value === null) doc.deleteIn(path);
     else doc.setIn(path, value);
   }
