@@ -15,6 +15,8 @@ export interface World {
   problems: string[];
 }
 
+/** What base/fsx.ts writeFileAtomic writes before its rename. */
+const TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
 const HEX12 = /^[0-9a-f]{12}$/;
 
 /** Every definition, state and exit file of the process and kvm stores parses, and names its own id. */
@@ -40,7 +42,9 @@ export function fileProblems(home: string): string[] {
     }
     const names = join(base, '.names');
     if (existsSync(names)) {
-      for (const n of readdirSync(names)) {
+      // A kill mid-write leaves the temp file (`.NAME.<hex>.tmp`), never a claim: claims are renamed into
+      // place whole, and the store sweeps such temp files a minute later (they may belong to a live write until then).
+      for (const n of readdirSync(names).filter((x) => !TEMP.test(x))) {
         const claim = readFileSync(join(names, n), 'utf8').trim();
         if (!HEX12.test(claim)) out.push(`${store}/.names/${n} is corrupt: '${claim.slice(0, 40)}'`);
       }

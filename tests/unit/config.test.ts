@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CONFIG_KEY_NAMES } from '../../shared/config.js';
 import { loadConfig, writeConfigKeys } from '../../electron/core/config/config.js';
 import { resolvePaths } from '../../electron/core/base/paths.js';
 import { tempHome } from '../helpers/home.js';
@@ -79,5 +81,20 @@ describe('configuration', () => {
     expect((await loadConfig(paths, t.env)).config['kvm.enable_kvm']).toBe(false);
     writeFileSync(paths.configFile, 'kvm: 5\n');
     await expect(writeConfigKeys(paths, { 'kvm.enable_kvm': true })).rejects.toThrow(/kvm\.enable_kvm.*'kvm' in the file is not a mapping/);
+  });
+
+  it('takes any sequence of writes onto any mapping-shaped file: written, or refused naming the key', async () => {
+    const files = ['', '{}\n', 'null\n', 'kvm:\n', 'vm_drivers:\n', 'vm_drivers:\n  kvm:\n', 'kvm: {}\ncontainerd:\n  address: /x\n'];
+    const value = fc.constantFrom(null, 'a', true, false, '', '5', '{}', '~');
+    const writes = fc.array(fc.dictionary(fc.constantFrom(...CONFIG_KEY_NAMES), value, { minKeys: 1, maxKeys: 3 }), { minLength: 1, maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...files), writes, async (file, batches) => {
+        writeFileSync(paths.configFile, file);
+        for (const values of batches) {
+          await writeConfigKeys(paths, values).catch((e: { code?: string }) => expect(e.code).toBe('INVALID_ARGUMENT'));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

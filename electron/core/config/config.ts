@@ -120,14 +120,20 @@ export async function writeConfigKeys(paths: Paths, values: Record<string, strin
   const nestedUnder = isMap(doc.contents) && doc.has('vm_drivers') ? ['vm_drivers'] : [];
   for (const [key, value] of Object.entries(values)) {
     const path = [...nestedUnder, ...key.split('.')];
-    // A section left empty (`kvm:`) reads as null: it holds nothing to remove, and becomes a mapping to set into.
-    const section = path.slice(0, -1);
-    const holder: unknown = section.length ? doc.getIn(section, true) : doc.contents;
-    if (holder !== undefined && !isMap(holder)) {
-      if (!isScalar(holder) || holder.value !== null) throw badConfig(key, file, `'${section.join('.')}' in the file is not a mapping of keys`);
-      if (value === null) continue;
-      doc.setIn(section, doc.createNode({}));
+    // Sections on the way: one that is missing holds nothing to remove (and is made by setIn);
+    // one left empty (`kvm:`) reads as null, holds nothing either, and becomes a mapping to set into.
+    let absent = false;
+    for (let depth = 1; depth < path.length && !absent; depth++) {
+      const section = path.slice(0, depth);
+      const node: unknown = doc.getIn(section, true);
+      if (node === undefined || (isScalar(node) && node.value === null)) {
+        absent = true;
+        if (node !== undefined && value !== null) doc.setIn(section, doc.createNode({}));
+      } else if (!isMap(node)) {
+        throw badConfig(key, file, `'${section.join('.')}' in the file is not a mapping of keys`);
+      }
     }
+    if (absent && value === null) continue;
     if (value === null) doc.deleteIn(path);
     else doc.setIn(path, value);
   }
