@@ -7,7 +7,7 @@ import { isNodeError } from './errors.js';
  * Write a file so that a reader (or a crash) only ever sees the old or the new content:
  * temp file in the same dir, fsync, rename, fsync the dir.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, opts: AtomicOptions = {}): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
@@ -26,7 +26,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(tmp, { force: true });
     throw e;
   }
-  await syncDir(dir);
+  if (opts.syncDir !== false) await syncDir(dir);
+}
+
+export interface AtomicOptions {
+  /**
+   * false: the caller fsyncs the directory itself (syncDir), later or alongside other
+   * work. Until then a power loss may bring back the old file, whole: the new one is
+   * already synced before the rename, so no reader ever sees a torn file.
+   */
+  syncDir?: boolean;
 }
 
 /** writeFileAtomic's temp files a kill -9 left in dir; only old ones, a young one may be being written. */
@@ -48,8 +57,8 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+export async function writeJsonAtomic(path: string, value: unknown, opts: AtomicOptions = {}): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', 0o600, opts);
 }
 
 /** Read JSON; undefined when the file does not exist. A corrupt file is an error, never silently empty. */

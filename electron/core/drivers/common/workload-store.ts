@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJson, sweepTempFiles, writeFileAtomic, writeJsonAtomic } from '../../base/fsx.js';
+import { readJson, sweepTempFiles, writeFileAtomic, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
 import { isSameProcess } from '../../base/procfs.js';
 
@@ -106,8 +106,8 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
     return (await readJson<R>(this.file(id, 'state.json'))) ?? ({} as R);
   }
 
-  async writeRunState(id: string, state: R): Promise<void> {
-    await writeJsonAtomic(this.file(id, 'state.json'), state);
+  async writeRunState(id: string, state: R, opts: AtomicOptions = {}): Promise<void> {
+    await writeJsonAtomic(this.file(id, 'state.json'), state, opts);
   }
 
   async patchRunState(id: string, patch: Partial<R>): Promise<R> {

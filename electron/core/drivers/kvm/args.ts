@@ -6,6 +6,10 @@ export const RUN_FILES = {
   qmp: 'qmp.sock',
   /** A second monitor for status and metrics, so a long operation holding the first never blocks them. */
   qmpQuery: 'qmp-q.sock',
+  /** A third monitor that one NovaCron process keeps open while the VM runs (see held.ts), so its operations skip the connect. */
+  qmpHeld: 'qmp-h.sock',
+  /** The claim (a lock dir) of the process holding qmpHeld. */
+  qmpHeldClaim: 'qmp-h.claim',
   vnc: 'vnc.sock',
   serial: 'serial.sock',
   pidfile: 'qemu.pid',
@@ -53,6 +57,7 @@ export function qemuArgs(def: VmDefinition, opts: LaunchOptions): string[] {
   push('-serial', 'chardev:serial0');
   push('-chardev', `socket,id=qmp0,path=${RUN_FILES.qmp},server=on,wait=off`, '-mon', 'chardev=qmp0,mode=control');
   push('-chardev', `socket,id=qmp1,path=${RUN_FILES.qmpQuery},server=on,wait=off`, '-mon', 'chardev=qmp1,mode=control');
+  push('-chardev', `socket,id=qmp2,path=${RUN_FILES.qmpHeld},server=on,wait=off`, '-mon', 'chardev=qmp2,mode=control');
   push('-pidfile', RUN_FILES.pidfile);
   push('-device', JSON.stringify({ driver: 'virtio-balloon-pci', id: 'balloon0' }));
   push('-chardev', `socket,id=qga0,path=${RUN_FILES.agent},server=on,wait=off`);

@@ -3,13 +3,18 @@ import type { WorkloadInfo } from '../../../../shared/model.js';
 import { workloadId } from '../../../../shared/ids.js';
 import { driverError } from '../../base/errors.js';
 import { resolveAccel, type KvmHost } from './detect.js';
-import { observe, type Observed } from './runtime.js';
+import { HeldMonitors } from './held.js';
+import { withQmp, type QmpClient, type QmpConnectOptions } from './qmp.js';
+import { observe, qmpPath, type Observed } from './runtime.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
 
 export const D = 'kvm';
 
 /** What every part of the kvm driver shares: the store, the config, the host facts. */
 export class Kvm {
+  /** The QMP connections this process keeps open to running VMs. */
+  readonly held = new HeldMonitors();
+
   constructor(
     readonly store: VmStore,
     readonly config: Config,
@@ -29,6 +34,18 @@ export class Kvm {
     return def;
   }
 
+  /** The true state of a VM (see runtime.observe), asked over the held monitor when this process has it. */
+  observe(def: VmDefinition, known?: VmRunState): Promise<Observed> {
+    return observe(this.store, def, this.held, known);
+  }
+
+  /** Run fn on a live VM's QMP: the held connection when this process has it, else a connection of its own for fn. */
+  async qmp<T>(run: Pick<VmRunState, 'runDir'>, fn: (q: QmpClient) => Promise<T>, opts: QmpConnectOptions = {}, query = false): Promise<T> {
+    const h = run.runDir ? await this.held.get(run.runDir) : undefined;
+    if (h) return fn(h.q);
+    return withQmp(qmpPath(run, query), fn, opts);
+  }
+
   /** The accelerator a start would use now, and why. */
   async accelFor(def: VmDefinition): Promise<{ accel: 'kvm' | 'tcg'; why: string }> {
     return resolveAccel(def.accel, await this.host(), this.config['kvm.enable_kvm']);
@@ -41,8 +58,8 @@ export class Kvm {
   }
 
   async infoOf(def: VmDefinition, seen?: Observed, run?: VmRunState): Promise<WorkloadInfo> {
-    const s = seen ?? (await observe(this.store, def));
-    const r = run ?? (await this.store.runState(def.id));
+    const s = seen ?? (await this.observe(def));
+    const r = run ?? s.run ?? (await this.store.runState(def.id));
     const alive = s.state === 'running' || s.state === 'paused';
     // A live VM shows what it runs with; a stopped one what its next start would use.
     const accel = alive ? r.accel : (await this.accelFor(def)).accel;

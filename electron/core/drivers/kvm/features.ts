@@ -40,7 +40,7 @@ async function liveRun(kvm: Kvm, def: VmDefinition) {
 export async function listSnapshots(kvm: Kvm, local: string, signal: AbortSignal): Promise<SnapshotInfo[]> {
   const def = await kvm.load(local);
   const run = await liveRun(kvm, def);
-  if (run) return withQmp(qmpPath(run, true), (q) => snaps.listSnapshots(def, kvm.store.dir(def.id), kvm.qemuImg, q, signal));
+  if (run) return kvm.qmp({ runDir: run.runDir }, (q) => snaps.listSnapshots(def, kvm.store.dir(def.id), kvm.qemuImg, q, signal), {}, true);
   return snaps.listSnapshots(def, kvm.store.dir(def.id), kvm.qemuImg, undefined, signal);
 }
 
@@ -48,10 +48,10 @@ export async function listSnapshots(kvm: Kvm, local: string, signal: AbortSignal
 async function withVm<T>(kvm: Kvm, local: string, op: string, ctx: OpContext, live: (def: VmDefinition, q: QmpClient) => Promise<T>, offline: (def: VmDefinition) => Promise<T>): Promise<T> {
   const def = await kvm.load(local);
   return kvm.store.withLock(def.id, `${op} by ${ctx.origin}`, what(def), async () => {
-    const seen = await observe(kvm.store, def);
+    const seen = await kvm.observe(def);
     if (seen.state === 'running' || seen.state === 'paused') {
-      const run = await kvm.store.runState(def.id);
-      return withQmp(qmpPath(run), (q) => live(def, q), { timeoutMs: 10_000 });
+      const run = seen.run ?? (await kvm.store.runState(def.id));
+      return kvm.qmp(run, (q) => live(def, q), { timeoutMs: 10_000 });
     }
     return offline(def);
   });

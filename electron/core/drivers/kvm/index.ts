@@ -9,7 +9,6 @@ import { D, Kvm } from './context.js';
 import { detectHost, type KvmHost } from './detect.js';
 import * as f from './features.js';
 import * as life from './lifecycle.js';
-import { observe } from './runtime.js';
 import { VmStore } from './store.js';
 import { watchVms } from './watch.js';
 import { join } from 'node:path';
@@ -69,8 +68,8 @@ export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
 
     async inspect(local): Promise<WorkloadDetail> {
       const def = await kvm.load(local);
-      const seen = await observe(store, def);
-      const run = await store.runState(def.id);
+      const seen = await kvm.observe(def);
+      const run = seen.run ?? (await store.runState(def.id));
       const info = await kvm.infoOf(def, seen, run);
       const alive = seen.state === 'running' || seen.state === 'paused';
       const planned = await kvm.accelFor(def);
@@ -150,6 +149,8 @@ export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
       );
       return out;
     },
+
+    dispose: () => kvm.held.dispose(),
 
     watch: (emit) => watchVms(list, emit, async (w) => (await store.runState(w.id.slice(D.length + 1))).pid),
   };

@@ -4,13 +4,14 @@ import { freemem, totalmem, cpus as hostCpus } from 'node:os';
 import type { KvmCreateSpec } from '../../../../shared/drivers/kvm.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { isSameProcess, waitGone } from '../../base/procfs.js';
+import { syncDir } from '../../base/fsx.js';
+import { isSameProcess } from '../../base/procfs.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
-import { withQmp, type QmpClient } from './qmp.js';
-import { observe, qmpPath, spawnQemu, terminate, what } from './runtime.js';
-import type { VmDefinition } from './store.js';
+import type { QmpClient } from './qmp.js';
+import { qemuGone, spawnQemu, terminate, what, type Observed } from './runtime.js';
+import type { VmDefinition, VmRunState } from './store.js';
 
 const MiB = 1024 * 1024;
 
@@ -60,7 +61,7 @@ export async function create(kvm: Kvm, s: KvmCreateSpec, ctx: OpContext): Promis
 export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: string): Promise<WorkloadInfo> {
   const def = await kvm.load(local);
   return kvm.store.withLock(def.id, `start by ${ctx.origin}`, what(def), async () => {
-    const seen = await observe(kvm.store, def);
+    const seen = await kvm.observe(def);
     if (seen.state === 'running' || seen.state === 'paused') throw driverError(D, 'CONFLICT', `${what(def)} is already ${seen.state} (pid ${seen.pid})`);
     const free = Math.floor(freemem() / MiB);
     if (def.memoryMB > free + 256) {
@@ -69,21 +70,21 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
     }
     const { accel, why } = await kvm.accelFor(def);
     if (accel === 'kvm' && (await kvm.host()).kvmProblem) throw driverError(D, 'UNAVAILABLE', `${what(def)}: accel kvm: ${(await kvm.host()).kvmProblem}`);
-    const prev = await kvm.store.runState(def.id);
+    const prev = seen.run ?? (await kvm.store.runState(def.id));
     // A QEMU whose guest powered off may still be quitting: it must let go of the disks first.
-    if (prev.pid !== undefined && prev.startTicks !== undefined) await terminate(prev);
+    if (prev.pid !== undefined && prev.startTicks !== undefined) await terminate(prev, kvm.held);
     const instance = (prev.instance ?? 0) + 1;
     const runDir = kvm.store.runDir(def.id, instance);
     await kvm.store.writeRunState(def.id, { instance: prev.instance ?? 0, spawning: { runDir, instance, accel, at: new Date().toISOString() } });
     ctx.progress({ label: `starting QEMU (${accel}: ${why})`, done: 0, total: 1, unit: 'steps' });
     let spawned;
     try {
-      spawned = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel, instance, signal: ctx.signal, ...(incoming ? { incoming } : {}) });
+      spawned = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel, instance, signal: ctx.signal, held: kvm.held, ...(incoming ? { incoming } : {}) });
     } catch (e) {
       await kvm.store.writeRunState(def.id, { instance });
       throw e;
     }
-    await kvm.store.writeRunState(def.id, {
+    const run = {
       pid: spawned.pid,
       startTicks: spawned.startTicks,
       startedAt: new Date().toISOString(),
@@ -91,26 +92,31 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
       runDir: spawned.runDir,
       accel,
       lastStatus: incoming ? 'inmigrate' : 'running',
-    });
+    };
+    await kvm.store.writeRunState(def.id, run);
     if (prev.runDir && prev.runDir !== spawned.runDir) await rm(prev.runDir, { recursive: true, force: true });
     ctx.progress({ label: 'QEMU is up', done: 1, total: 1, unit: 'steps' });
-    return kvm.infoOf(def);
+    // QMP just answered (spawnQemu waits for it) and nothing ran since: its status is the one we started it in.
+    return kvm.infoOf(def, { state: incoming ? 'paused' : 'running', status: run.lastStatus, pid: run.pid, run }, run);
   });
 }
 
 /** Graceful: ACPI power button, then quit after timeoutSec. Force: quit at once (SIGKILL if QMP is stuck). */
-export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ctx: OpContext, reason?: string): Promise<void> {
-  const seen = await observe(kvm.store, def);
-  if (seen.state !== 'running' && seen.state !== 'paused') return;
-  const run = await kvm.store.patchRunState(def.id, {
-    stopping: true,
-    stoppedAt: new Date().toISOString(),
-    ...(reason ? { stopReason: reason } : {}),
-  });
+export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ctx: OpContext, reason?: string): Promise<VmRunState | undefined> {
+  const seen = await kvm.observe(def);
+  if (seen.state !== 'running' && seen.state !== 'paused') return seen.run;
+  const run: VmRunState = { ...(seen.run ?? (await kvm.store.runState(def.id))), stopping: true, stoppedAt: new Date().toISOString(), ...(reason ? { stopReason: reason } : {}) };
+  // The stopping mark is visible to every process once renamed into place, before QEMU is asked to quit (so its end
+  // reads as a stop, never a crash); making the rename durable (the directory's fsync) overlaps QEMU quitting.
+  await kvm.store.writeRunState(def.id, run, { syncDir: false });
+  const durable = syncDir(kvm.store.dir(def.id)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   const { pid, startTicks } = run as { pid: number; startTicks: number };
   if (!opts.force) {
     ctx.progress({ label: 'ACPI power button pressed', done: 0, total: opts.timeoutSec, unit: 'steps' });
-    const ended = await withQmp(qmpPath(run), async (q) => {
+    const ended = await kvm.qmp(run, async (q) => {
       // A paused guest cannot hear the power button.
       if (seen.state === 'paused') await q.execute('cont');
       await q.execute('system_powerdown');
@@ -119,24 +125,30 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
       while (Date.now() < deadline && !ctx.signal.aborted) {
         const status = (await q.execute<{ status: string }>('query-status')).status;
         if (status === 'shutdown') return true;
-        await new Promise((r) => setTimeout(r, 100));
+        // Woken by the guest's SHUTDOWN at once; the status is polled too, for a QEMU whose event we missed.
+        await q.waitEvent((e) => e.event === 'SHUTDOWN', 100, ctx.signal);
         if (++tick % 10 === 0) ctx.progress({ label: 'waiting for the guest to power off', done: tick / 10, total: opts.timeoutSec, unit: 'steps' });
       }
       return false;
     }).catch(() => false);
-    if (ended) await kvm.store.patchRunState(def.id, { stopReason: 'the guest powered off' });
-    else ctx.progress({ label: `the guest did not power off within ${opts.timeoutSec}s: quitting QEMU`, done: opts.timeoutSec, total: opts.timeoutSec, unit: 'steps' });
+    if (ended) {
+      run.stopReason = 'the guest powered off';
+      await kvm.store.writeRunState(def.id, run);
+    } else ctx.progress({ label: `the guest did not power off within ${opts.timeoutSec}s: quitting QEMU`, done: opts.timeoutSec, total: opts.timeoutSec, unit: 'steps' });
   }
-  await terminate(run);
-  if (!(await waitGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `${what(def)}: QEMU pid ${pid} did not end`);
-  if (run.runDir) await rm(run.runDir, { recursive: true, force: true });
+  await terminate(run, kvm.held);
+  if (!(await qemuGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `${what(def)}: QEMU pid ${pid} did not end`);
+  const [failed] = await Promise.all([durable, run.runDir ? rm(run.runDir, { recursive: true, force: true }) : undefined]);
+  if (failed) throw failed;
+  return run;
 }
 
 export async function stop(kvm: Kvm, local: string, opts: StopOptions, ctx: OpContext): Promise<WorkloadInfo> {
   const def = await kvm.load(local);
   return kvm.store.withLock(def.id, `stop by ${ctx.origin}`, what(def), async () => {
-    await stopNow(kvm, def, opts, ctx);
-    return kvm.infoOf(def);
+    const run = await stopNow(kvm, def, opts, ctx);
+    // QEMU is gone (stopNow waited for it): the state follows from the run state just written, no second look needed.
+    return kvm.infoOf(def, await kvm.observe(def, run), run);
   });
 }
 
@@ -147,23 +159,29 @@ export async function onLive<T>(
   op: string,
   ctx: OpContext,
   states: ('running' | 'paused')[],
-  fn: (def: VmDefinition, q: QmpClient) => Promise<T>,
+  fn: (def: VmDefinition, q: QmpClient, run: VmRunState, seen: Observed) => Promise<T>,
 ): Promise<T> {
   const def = await kvm.load(local);
   return kvm.store.withLock(def.id, `${op} by ${ctx.origin}`, what(def), async () => {
-    const seen = await observe(kvm.store, def);
+    const seen = await kvm.observe(def);
     if (!states.includes(seen.state as 'running')) throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}, not ${states.join(' or ')}`);
-    const run = await kvm.store.runState(def.id);
-    return withQmp(qmpPath(run), (q) => fn(def, q), { timeoutMs: 10_000, signal: ctx.signal });
+    const run = seen.run ?? (await kvm.store.runState(def.id));
+    return kvm.qmp(run, (q) => fn(def, q, run, seen), { timeoutMs: 10_000, signal: ctx.signal });
   });
 }
 
 export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause: boolean): Promise<WorkloadInfo> {
-  return onLive(kvm, local, pause ? 'pause' : 'resume', ctx, [pause ? 'running' : 'paused'], async (def, q) => {
+  return onLive(kvm, local, pause ? 'pause' : 'resume', ctx, [pause ? 'running' : 'paused'], async (def, q, run, seen) => {
     await q.execute(pause ? 'stop' : 'cont');
-    const status = (await q.execute<{ status: string }>('query-status')).status;
-    await kvm.store.patchRunState(def.id, { lastStatus: status });
-    return kvm.infoOf(def);
+    // From plain running or paused, stop and cont answer once the vCPUs are stopped or running again: the
+    // status is known without asking. From any other status (inmigrate, io-error…) QEMU is asked.
+    const plain = seen.status === (pause ? 'running' : 'paused');
+    const status = plain ? (pause ? 'paused' : 'running') : (await q.execute<{ status: string }>('query-status')).status;
+    const next = { ...run, lastStatus: status };
+    // lastStatus is only the fallback while the monitor is busy: the directory fsync is left to the next durable
+    // write (the file itself is synced before its rename, so a power loss brings back the old status, whole).
+    await kvm.store.writeRunState(def.id, next, { syncDir: false });
+    return kvm.infoOf(def, plain ? { state: pause ? 'paused' : 'running', status, ...(run.pid !== undefined ? { pid: run.pid } : {}), run: next } : undefined, next);
   });
 }
 
@@ -177,12 +195,12 @@ export async function reboot(kvm: Kvm, local: string, ctx: OpContext): Promise<W
 export async function remove(kvm: Kvm, local: string, opts: { force: boolean }, ctx: OpContext): Promise<void> {
   const def = await kvm.load(local);
   await kvm.store.withLock(def.id, `delete by ${ctx.origin}`, what(def), async () => {
-    const seen = await observe(kvm.store, def);
+    const seen = await kvm.observe(def);
+    let run = seen.run ?? (await kvm.store.runState(def.id));
     if (seen.state === 'running' || seen.state === 'paused') {
       if (!opts.force) throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}: stop it first, or delete with force`);
-      await stopNow(kvm, def, { force: true, timeoutSec: 0 }, ctx);
+      run = (await stopNow(kvm, def, { force: true, timeoutSec: 0 }, ctx)) ?? (await kvm.store.runState(def.id));
     }
-    const run = await kvm.store.runState(def.id);
     if (run.pid !== undefined && run.startTicks !== undefined && (await isSameProcess(run.pid, run.startTicks))) {
       throw driverError(D, 'INTERNAL', `${what(def)}: QEMU pid ${run.pid} is still alive; not deleting its disks under it`);
     }

@@ -41,6 +41,8 @@ export interface QmpConnectOptions {
   signal?: AbortSignal;
   /** Reconnect when the connection drops, until closed; pending commands fail with UNAVAILABLE. */
   reconnect?: boolean;
+  /** Pause between connect attempts while the socket is not there yet (a QEMU starting). */
+  retryMs?: number;
 }
 
 const DEFAULT_COMMAND_TIMEOUT = 10_000;
@@ -87,7 +89,7 @@ export class QmpClient implements Disposable {
         // The socket appears a moment after QEMU starts; a refused connect is retried.
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' && code !== 'ECONNREFUSED') break;
-        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, this.opts.retryMs ?? 25));
       }
     }
     throw new NovaError('UNAVAILABLE', `QMP at ${this.path}: ${(lastError as Error | undefined)?.message ?? 'timed out'}`);

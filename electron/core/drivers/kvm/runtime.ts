@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError } from '../../base/errors.js';
-import { isSameProcess, readStat, waitGone } from '../../base/procfs.js';
+import { isSameProcess, readStat } from '../../base/procfs.js';
 import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
+import type { HeldMonitors } from './held.js';
 import { withQmp } from './qmp.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
 
@@ -18,6 +19,8 @@ export interface Observed {
   /** QEMU's own run status when it is alive: running, paused, inmigrate, postmigrate… */
   status?: string;
   pid?: number;
+  /** The run state this was reconciled from, so a caller need not read it again. */
+  run?: VmRunState;
 }
 
 /** QEMU run statuses → our states. A guest that stopped on an error is still a live QEMU: paused, not crashed. */
@@ -33,9 +36,11 @@ function stateOf(status: string): WorkloadState {
   }
 }
 
-/** QEMU's run status through the query monitor; undefined when it does not answer in time. */
-export async function queryStatus(run: VmRunState, timeoutMs = 2_000): Promise<string | undefined> {
+/** QEMU's run status through the held monitor or the query monitor; undefined when it does not answer in time. */
+export async function queryStatus(run: VmRunState, timeoutMs = 2_000, held?: HeldMonitors): Promise<string | undefined> {
   try {
+    const h = held && run.runDir ? await held.get(run.runDir) : undefined;
+    if (h) return (await h.q.execute<{ status: string }>('query-status', undefined, timeoutMs)).status;
     return await withQmp(qmpPath(run, true), async (q) => (await q.execute<{ status: string }>('query-status', undefined, timeoutMs)).status, { timeoutMs });
   } catch {
     return undefined;
@@ -46,26 +51,26 @@ export async function queryStatus(run: VmRunState, timeoutMs = 2_000): Promise<s
  * The true state of a VM, reconciled from files any NovaCron process reads: the QEMU
  * identity in state.json checked against /proc, QEMU's own status, and how it ended.
  */
-export async function observe(store: VmStore, def: VmDefinition): Promise<Observed> {
-  let run = await store.runState(def.id);
+export async function observe(store: VmStore, def: VmDefinition, held?: HeldMonitors, known?: VmRunState): Promise<Observed> {
+  let run = known ?? (await store.runState(def.id));
   if (run.pid === undefined && run.spawning) run = await adoptOrphan(store, def, run);
   if (run.retiring && !(await store.busy(def.id))) run = await retire(store, def, run);
-  if (run.pid === undefined || run.startTicks === undefined) return { state: 'stopped' };
+  if (run.pid === undefined || run.startTicks === undefined) return { state: 'stopped', run };
   if (await isSameProcess(run.pid, run.startTicks)) {
     if (run.migrating && !(await store.busy(def.id))) {
       const now = await reconcileMigration(store, def, run);
-      if (now !== run) return observe(store, def);
+      if (now !== run) return observe(store, def, held);
     }
-    const status = (await queryStatus(run)) ?? run.lastStatus ?? 'running';
+    const status = (await queryStatus(run, 2_000, held)) ?? run.lastStatus ?? 'running';
     if (status === 'shutdown') {
       // The guest powered itself off; QEMU waits only because of -no-shutdown. A clean stop, whoever sees it first.
       await store.patchRunState(def.id, { stopping: true, stopReason: 'the guest powered off', stoppedAt: new Date().toISOString() });
       void withQmp(qmpPath(run), (q) => q.execute('quit'), { timeoutMs: 2_000 }).catch(() => undefined);
       return { state: 'stopped', exit: { reason: 'the guest powered off', code: 0 }, status };
     }
-    return { state: stateOf(status), status, pid: run.pid };
+    return { state: stateOf(status), status, pid: run.pid, run };
   }
-  if (run.stopping) return { state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}) };
+  if (run.stopping) return { state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}), run };
   const rec = await store.exitRecord(def.id);
   if (rec && rec.pid === run.pid && rec.startTicks === run.startTicks) {
     const { pid: _p, startTicks: _s, ...exit } = rec;
@@ -167,7 +172,7 @@ export interface Spawned {
 export async function spawnQemu(
   store: VmStore,
   def: VmDefinition,
-  opts: { binary: string; accel: 'kvm' | 'tcg'; incoming?: string; skipForwards?: boolean; instance: number; signal: AbortSignal },
+  opts: { binary: string; accel: 'kvm' | 'tcg'; incoming?: string; skipForwards?: boolean; instance: number; signal: AbortSignal; held?: HeldMonitors },
 ): Promise<Spawned> {
   const runDir = store.runDir(def.id, opts.instance);
   await rm(runDir, { recursive: true, force: true });
@@ -196,6 +201,16 @@ export async function spawnQemu(
   }
   child.unref();
   let ended: { code?: number; signal?: string } | undefined;
+  // Aborts the wait for QMP below the moment QEMU ends, instead of at a timeout.
+  const endedNow = new AbortController();
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      childExits.delete(pid);
+      endedNow.abort();
+      resolve();
+    }),
+  );
+  childExits.set(pid, exited);
   const st = await readStat(pid);
   void child.then(async (r) => {
     ended = { ...(r.exitCode !== undefined ? { code: r.exitCode } : {}), ...(r.signal ? { signal: r.signal } : {}) };
@@ -206,6 +221,13 @@ export async function spawnQemu(
       .catch(() => undefined);
   });
   if (!st) throw await refused('it ended at once');
+  if (opts.held) {
+    // Connect the held monitor as soon as its socket appears (retried every 2 ms): QMP answering is QEMU being up.
+    const signal = AbortSignal.any([opts.signal, endedNow.signal]);
+    const h = await opts.held.get(runDir, 60_000, signal);
+    if (h) return { pid, startTicks: st.startTicks, runDir, instance: opts.instance };
+    if (endedNow.signal.aborted) await child;
+  }
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (ended) throw await refused(ended.signal ? `killed by ${ended.signal}` : `exit status ${ended.code}`);
@@ -239,18 +261,52 @@ async function readFrom(path: string, offset: number): Promise<string> {
   }
 }
 
-/** End a QEMU: quit through QMP, SIGKILL when QMP does not answer or it lingers. */
-export async function terminate(run: VmRunState): Promise<void> {
+/** Exits of the QEMUs this process spawned (it is their parent), to wait on without polling. */
+const childExits = new Map<number, Promise<void>>();
+
+/**
+ * Whether that QEMU (pid + start ticks) is gone within ms: on its exit event when this
+ * process is its parent, else /proc polled every 1, 2, 4… up to 25 ms (QEMU is usually
+ * gone within a millisecond or two of closing its monitor, so a fixed 25 ms sleep was most of a stop).
+ */
+export async function qemuGone(pid: number, startTicks: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  let pause = 1;
+  for (;;) {
+    if (!(await isSameProcess(pid, startTicks))) return true;
+    const left = until - Date.now();
+    if (left <= 0) return false;
+    const exit = childExits.get(pid);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, exit ? left : Math.min(pause, left));
+      void exit?.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    pause = Math.min(pause * 2, 25);
+  }
+}
+
+/** End a QEMU: quit through QMP (the held connection when this process has it), SIGKILL when QMP does not answer or it lingers. */
+export async function terminate(run: VmRunState, held?: HeldMonitors): Promise<void> {
   const { pid, startTicks } = run as { pid: number; startTicks: number };
   if (!(await isSameProcess(pid, startTicks))) return;
   if (run.runDir) {
-    await withQmp(qmpPath(run), (q) => q.execute('quit', undefined, 3_000), { timeoutMs: 3_000 }).catch(() => undefined);
-    if (await waitGone(pid, startTicks, 5_000)) return;
+    const h = held ? await held.get(run.runDir) : undefined;
+    if (h) {
+      await h.q.execute('quit', undefined, 3_000).catch(() => undefined);
+      // QEMU closes its monitors as it exits: the closed socket is the first sign, with no polling.
+      await Promise.race([h.gone, new Promise((r) => setTimeout(r, 3_000).unref())]);
+    } else {
+      await withQmp(qmpPath(run), (q) => q.execute('quit', undefined, 3_000), { timeoutMs: 3_000 }).catch(() => undefined);
+    }
+    if (await qemuGone(pid, startTicks, 5_000)) return;
   }
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     return;
   }
-  if (!(await waitGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `QEMU pid ${pid} survived SIGKILL for 5 s`);
+  if (!(await qemuGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `QEMU pid ${pid} survived SIGKILL for 5 s`);
 }

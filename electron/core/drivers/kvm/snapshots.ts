@@ -63,7 +63,8 @@ async function runJob(qmp: QmpClient, kind: 'snapshot-save' | 'snapshot-load' | 
     }
     // The job stops the guest for its copy; QEMU keeps going even if we stop watching, so abort is refused.
     if (ctx.signal.aborted) throw new NovaError('CANCELLED', `${label}: no longer watched; QEMU finishes the job by itself`);
-    await new Promise((r) => setTimeout(r, 100));
+    // Woken by the job's own status events (concluded, say) at once; polled as well, for progress and a missed event.
+    await qmp.waitEvent((e) => e.event === 'JOB_STATUS_CHANGE' && e.data?.id === jobId, 100, ctx.signal);
   }
 }
 
