@@ -12,7 +12,8 @@ export interface Entry {
   novacron: number;
   baseline: number;
   baselineName: string;
-  ratio: number;
+  /** novacron / baseline; null where the baseline is 0 (JSON has no infinity). */
+  ratio: number | null;
   target: string;
   pass: boolean;
   note?: string;
@@ -47,13 +48,15 @@ export function entry(
     pass = novacron >= target.min;
     text = `≥ ${target.min} ${unit}`;
   }
-  return { name, unit, novacron: round(novacron), baseline: round(baseline), baselineName, ratio: round(ratio), target: text, pass, ...(note ? { note } : {}) };
+  return { name, unit, novacron: round(novacron), baseline: round(baseline), baselineName, ratio: Number.isFinite(ratio) ? round(ratio) : null, target: text, pass, ...(note ? { note } : {}) };
 }
 
 const round = (n: number) => (Number.isFinite(n) ? Math.round(n * 1000) / 1000 : n);
 
+/** Three significant figures or so; '—' for what has no value (a ratio over a zero baseline). */
+const fmt = (n: number | null) => (n === null || !Number.isFinite(n) ? '—' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+
 export function printTable(entries: Entry[]): string {
-  const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
   const rows = entries.map((e) => [e.name, `${fmt(e.novacron)} ${e.unit}`, `${fmt(e.baseline)} ${e.unit}`, e.baselineName, `${fmt(e.ratio)}×`, e.target, e.pass ? 'pass' : 'MISS']);
   const head = ['figure', 'novacron', 'baseline', 'baseline is', 'ratio', 'target', ''];
   const all = [head, ...rows];
@@ -69,7 +72,6 @@ export function printTable(entries: Entry[]): string {
 
 /** The table as Markdown, for the README's Performance section. */
 export function markdownTable(entries: Entry[]): string {
-  const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
   const lines = ['| figure | NovaCron | baseline | ratio | target | |', '|---|---|---|---|---|---|'];
   for (const e of entries) lines.push(`| ${e.name} | ${fmt(e.novacron)} ${e.unit} | ${fmt(e.baseline)} ${e.unit} (${e.baselineName}) | ${fmt(e.ratio)}× | ${e.target} | ${e.pass ? 'pass' : '**miss**'} |`);
   return lines.join('\n');
