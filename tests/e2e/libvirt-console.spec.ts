@@ -1,6 +1,7 @@
 import { bootSectorImage, bootSectorWhy, BOOT_BANNER } from '../helpers/guests.js';
 import { libvirtWhy, removeDomains, uniqueDomain, virsh } from '../helpers/libvirt.js';
 import { expect, test } from './fixtures.js';
+import { docShot } from './page-helpers.js';
 
 const why = libvirtWhy() ?? bootSectorWhy();
 
@@ -36,7 +37,7 @@ test('a libvirt domain from the VM form: its VNC console and serial terminal in 
     const canvas = page.getByTestId(`vnc-${id}`).locator('canvas');
     await expect(canvas).toBeVisible();
     await expect.poll(() => canvas.evaluate((c: { width: number; height: number }) => `${c.width}x${c.height}`)).toBe('720x400');
-    if (app.mode === 'web') await page.screenshot({ path: 'docs/screenshots/libvirt-console.png', fullPage: true });
+    if (app.mode === 'web') await docShot(page, 'libvirt-console');
 
     // The serial console, on the domain's PTY.
     await page.getByTestId('tab-terminal').click();
