@@ -6,7 +6,7 @@ import type { NovaClient } from '../../shared/contract/client.js';
 import { busyboxImage, cleanupPrefix, docker, dockerWhy, secondEngine } from '../helpers/docker.js';
 import { describeWith } from '../helpers/engines.js';
 import { tempHome } from '../helpers/home.js';
-import { describeFigures, lookup, runTrials, SOAK, TRIALS, type OpFigures, type TrialEnv, type TrialSpec } from './trials.js';
+import { describeFigures, lookup, trialTests, withFreshCore, type OpFigures, type TrialEnv, type TrialSpec } from './trials.js';
 import { cliStartupMs } from './victims.js';
 import { observeWorld } from './world.js';
 
@@ -153,11 +153,7 @@ describeWith('dockerd', dockerWhy(), 'kill -9 inside container operations', () =
   }, 120_000);
 
   it('finishes a migration whose NovaCron died between removing the source and recording the move (the narrowest window, forced)', async () => {
-    const { Core } = await import('../../electron/core/core.js');
-    const { inprocClient } = await import('../../electron/core/transport/inproc.js');
-    const core = await Core.open({ env, role: 'test' });
-    const client = inprocClient(core.router, 'test');
-    try {
+    await withFreshCore(env, async (client) => {
       const id = await container(client, `${P}win`, true, polite);
       const local = id.slice('container:'.length);
       await client.call('workloads.migrate', { id, to: second.address });
@@ -174,17 +170,8 @@ describeWith('dockerd', dockerWhy(), 'kill -9 inside container operations', () =
       expect(workloads.find((w) => w.id === id)).toMatchObject({ state: 'running', summary: expect.stringContaining(`on ${second.address}`) });
       expect(journal()).toEqual([]);
       await client.call('workloads.delete', { id, force: true });
-    } finally {
-      core.dispose();
-    }
+    });
   });
 
-  for (const [i, s] of [create, start, snapshot, migrate, remove].entries()) {
-    it(`${s.op}: completed or as before, none lost or doubled across engines`, async () => {
-      const f = await runTrials(s as TrialSpec<unknown>, TRIALS, t, i);
-      figures.push(f);
-      expect(f.problems).toEqual([]);
-      expect(f.completed + f.asBefore).toBe(f.trials);
-    }, SOAK ? 3_600_000 : 180_000);
-  }
+  trialTests([create, start, snapshot, migrate, remove] as TrialSpec<never>[], () => t, figures, 'none lost or doubled across engines', 180_000);
 });

@@ -8,7 +8,7 @@ import { describeWith } from '../helpers/engines.js';
 import { bootSectorImage, bootSectorWhy } from '../helpers/guests.js';
 import { tempHome } from '../helpers/home.js';
 import { qemuWhy } from '../helpers/qemu.js';
-import { describeFigures, lookup, runTrials, SOAK, TRIALS, type OpFigures, type TrialEnv, type TrialSpec } from './trials.js';
+import { describeFigures, isAlive, lookup, trialTests, withFreshCore, type OpFigures, type TrialEnv, type TrialSpec } from './trials.js';
 import { cliStartupMs } from './victims.js';
 import { observeWorld } from './world.js';
 
@@ -149,11 +149,7 @@ describeWith('QEMU', why, 'kill -9 inside VM operations', () => {
   });
 
   it('ends the old QEMU of a local migration whose NovaCron died right after handing over (the narrowest window, forced)', async () => {
-    const { Core } = await import('../../electron/core/core.js');
-    const { inprocClient } = await import('../../electron/core/transport/inproc.js');
-    const core = await Core.open({ env: home.env, role: 'test' });
-    const client = inprocClient(core.router, 'test');
-    try {
+    await withFreshCore(home.env, async (client) => {
       const { id } = await vm(client, 'kk-ret', true);
       // Stands in for the source QEMU left in postmigrate: a process whose command line names this VM.
       const old = spawn('/bin/sh', ['-c', 'sleep 3600', `process=nc-${id.slice(4)}`], { detached: true, stdio: 'ignore' });
@@ -165,20 +161,11 @@ describeWith('QEMU', why, 'kill -9 inside VM operations', () => {
       const w = (await client.call('workloads.list', { driver: 'kvm' })).workloads.find((x) => x.id === id);
       expect(w?.state).toBe('running');
       await new Promise((r) => setTimeout(r, 100));
-      expect(existsSync(`/proc/${old.pid}/stat`) && !/\) Z /.test(readFileSync(`/proc/${old.pid}/stat`, 'utf8'))).toBe(false);
+      expect(isAlive(old.pid!)).toBe(false);
       expect(JSON.parse(readFileSync(stateFile, 'utf8'))).not.toHaveProperty('retiring');
       await client.call('workloads.delete', { id, force: true });
-    } finally {
-      core.dispose();
-    }
+    });
   });
 
-  for (const [i, spec] of [create, start, snapshot, migrate, remove].entries()) {
-    it(`${spec.op}: completed or as before, no QEMU orphaned or doubled, nothing corrupt`, async () => {
-      const f = await runTrials(spec as TrialSpec<unknown>, TRIALS, t, i);
-      figures.push(f);
-      expect(f.problems).toEqual([]);
-      expect(f.completed + f.asBefore).toBe(f.trials);
-    }, SOAK ? 3_600_000 : 180_000);
-  }
+  trialTests([create, start, snapshot, migrate, remove] as TrialSpec<never>[], () => t, figures, 'no QEMU orphaned or doubled, nothing corrupt', 180_000);
 });

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
 import { purgeHome } from '../helpers/core.js';
 import { tempHome } from '../helpers/home.js';
-import { describeFigures, lookup, runTrials, SOAK, TRIALS, type OpFigures, type TrialEnv, type TrialSpec } from './trials.js';
+import { describeFigures, isAlive, lookup, trialTests, withFreshCore, type OpFigures, type TrialEnv, type TrialSpec } from './trials.js';
 import { cliStartupMs } from './victims.js';
 import { observeWorld } from './world.js';
 
@@ -96,11 +96,7 @@ describe('kill -9 inside process operations', () => {
   });
 
   it('adopts a program whose NovaCron died between spawning it and recording its pid (the narrowest window, forced)', async () => {
-    const { Core } = await import('../../electron/core/core.js');
-    const { inprocClient } = await import('../../electron/core/transport/inproc.js');
-    const core = await Core.open({ env: home.env, role: 'test' });
-    const client = inprocClient(core.router, 'test');
-    try {
+    await withFreshCore(home.env, async (client) => {
       const id = await createProcess(client, 'kp-win', 9998);
       const local = id.slice('process:'.length);
       // What start leaves when killed right after the spawn: the nonce recorded, the program running, no pid.
@@ -114,18 +110,9 @@ describe('kill -9 inside process operations', () => {
       // Adopted means owned: a second start is refused, a stop ends that very process.
       await expect(client.call('workloads.start', { id })).rejects.toMatchObject({ code: 'CONFLICT' });
       await client.call('workloads.delete', { id, force: true });
-      expect(existsSync(`/proc/${child.pid}/stat`) && !/\) Z /.test(readFileSync(`/proc/${child.pid}/stat`, 'utf8'))).toBe(false);
-    } finally {
-      core.dispose();
-    }
+      expect(isAlive(child.pid!)).toBe(false);
+    });
   });
 
-  for (const [i, spec] of [create, start, remove].entries()) {
-    it(`${spec.op}: completed or as before, nothing lost, orphaned or corrupt`, async () => {
-      const f = await runTrials(spec as TrialSpec<unknown>, TRIALS, t, i);
-      figures.push(f);
-      expect(f.problems).toEqual([]);
-      expect(f.completed + f.asBefore).toBe(f.trials);
-    }, SOAK ? 1_800_000 : 120_000);
-  }
+  trialTests([create, start, remove] as TrialSpec<never>[], () => t, figures, 'nothing lost, orphaned or corrupt', 120_000);
 });

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
 import type { WorkloadInfo } from '../../shared/model.js';
 import { Core } from '../../electron/core/core.js';
@@ -51,7 +53,8 @@ export interface TrialEnv {
 const lookup = (w: World, id: string): WorkloadInfo | undefined => w.workloads.find((x) => x.id === id);
 export { lookup };
 
-async function withFreshCore<T>(env: NodeJS.ProcessEnv, fn: (client: NovaClient) => Promise<T>): Promise<T> {
+/** A core of its own on the data dir, as the next NovaCron to start would open it. */
+export async function withFreshCore<T>(env: NodeJS.ProcessEnv, fn: (client: NovaClient) => Promise<T>): Promise<T> {
   const core = await Core.open({ env, role: 'test' });
   try {
     return await fn(inprocClient(core.router, 'test'));
@@ -143,4 +146,23 @@ export function describeFigures(f: OpFigures): string {
     `at ${f.killAtMs.min === Infinity ? '-' : f.killAtMs.min}–${f.killAtMs.max} ms) → ${f.completed} completed, ${f.asBefore} as before ` +
     `(${f.answeredFirst} had answered first) · lost/orphaned/doubled/corrupt/untrue: ${f.problems.length}`
   );
+}
+
+/** Whether a process still runs (a zombie, waiting to be reaped by its parent, does not). */
+export const isAlive = (pid: number): boolean => existsSync(`/proc/${pid}/stat`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+/**
+ * One test per operation: TRIALS kills inside it, its figures kept for the suite's
+ * summary, and nothing lost, orphaned, doubled or corrupt. The suite's TrialEnv is made in
+ * its beforeAll, hence a getter.
+ */
+export function trialTests(specs: TrialSpec<never>[], env: () => TrialEnv, figures: OpFigures[], what: string, timeoutMs: number): void {
+  for (const [i, spec] of specs.entries()) {
+    it(`${spec.op}: completed or as before, ${what}`, async () => {
+      const f = await runTrials(spec as TrialSpec<unknown>, TRIALS, env(), i);
+      figures.push(f);
+      expect(f.problems).toEqual([]);
+      expect(f.completed + f.asBefore).toBe(f.trials);
+    }, SOAK ? timeoutMs * 20 : timeoutMs);
+  }
 }
