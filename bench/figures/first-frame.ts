@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { qemuArgs, RUN_FILES } from '../../electron/core/drivers/kvm/args.js';
-import type { VmDefinition } from '../../electron/core/drivers/kvm/store.js';
+import { bareVmDefinition } from '../lib/bare-vm.js';
 import { bootSectorImage, bootSectorWhy } from '../../tests/helpers/guests.js';
 import { bareQmp } from '../lib/bare-qmp.js';
 import { firstFrame } from '../lib/bare-rfb.js';
@@ -47,19 +47,7 @@ export async function firstFrameFigure(ctx: BenchContext): Promise<Entry[]> {
     await page.goto(`${contract.url}first-frame.html?token=${contract.token}`);
     await page.waitForFunction(() => typeof (globalThis as unknown as Partial<BenchPage>).benchFirstFrame === 'function');
     const scratch = join(contract.home, 'bare');
-    const def: VmDefinition = {
-      version: 1,
-      id: 'bare',
-      name: 'bare',
-      createdAt: new Date().toISOString(),
-      memoryMB: 32,
-      cpus: 1,
-      disks: [{ node: 'd0', file: 'd0.qcow2', format: 'qcow2', base: boot }],
-      network: 'none',
-      portForwards: [],
-      machine: 'pc',
-      accel: 'tcg',
-    };
+    const def = bareVmDefinition('bare', boot, 32);
     mkdirSync(join(scratch, 'run'), { recursive: true });
     await runMs('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', boot, '-F', 'raw', join(scratch, 'd0.qcow2')]);
     for (let r = 0; r < reps + 1; r++) {

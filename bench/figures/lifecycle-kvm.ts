@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { qemuArgs, RUN_FILES } from '../../electron/core/drivers/kvm/args.js';
-import type { VmDefinition } from '../../electron/core/drivers/kvm/store.js';
+import { bareVmDefinition } from '../lib/bare-vm.js';
 import { bootSectorImage, bootSectorWhy } from '../../tests/helpers/guests.js';
 import { bareQmp, type BareQmp } from '../lib/bare-qmp.js';
 import { openContract } from '../lib/contract.js';
@@ -30,19 +30,7 @@ export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
   const scratch = join(contract.home, 'bench-vms');
   const tag = randomBytes(2).toString('hex');
 
-  const defOf = (id: string): VmDefinition => ({
-    version: 1,
-    id,
-    name: id,
-    createdAt: new Date().toISOString(),
-    memoryMB: MEMORY_MB,
-    cpus: 1,
-    disks: [{ node: 'd0', file: 'd0.qcow2', format: 'qcow2', base: boot }],
-    network: 'none',
-    portForwards: [],
-    machine: 'pc',
-    accel: 'tcg',
-  });
+  const defOf = (id: string) => bareVmDefinition(id, boot, MEMORY_MB);
 
   /** The shared part of the two hand-driven paths: everything after QEMU is up, over a bare QMP socket. */
   const afterStart = async (q: BareQmp, time: Parameters<Path['cycle']>[1], vmDir: string) => {

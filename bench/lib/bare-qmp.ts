@@ -16,22 +16,7 @@ export interface BareQmp {
 }
 
 export async function bareQmp(path: string, timeoutMs = 30_000): Promise<BareQmp> {
-  const deadline = Date.now() + timeoutMs;
-  let sock: Socket;
-  for (;;) {
-    try {
-      sock = await new Promise<Socket>((resolve, reject) => {
-        const s = connect(path);
-        s.once('connect', () => resolve(s));
-        s.once('error', reject);
-      });
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      // The socket appears when QEMU has parsed its options; a 1 ms retry adds at most 1 ms.
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  }
+  const sock = await connectWhenReady(path, timeoutMs);
   let buf = '';
   let next = 1;
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -80,4 +65,24 @@ export async function bareQmp(path: string, timeoutMs = 30_000): Promise<BareQmp
     closed,
     close: () => sock.destroy(),
   };
+}
+
+/**
+ * Connect to a unix socket QEMU has yet to create: it appears once QEMU has parsed its
+ * options, so a 1 ms retry adds at most 1 ms to what is measured.
+ */
+export async function connectWhenReady(path: string, timeoutMs: number): Promise<Socket> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect(path);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connectWhenReady } from './bare-qmp.js';
 
 /**
  * The least a VNC client does to see a first frame: RFB 3.8 handshake with no
@@ -7,21 +7,7 @@ import { connect, type Socket } from 'node:net';
  * Resolves when that update has fully arrived.
  */
 export async function firstFrame(path: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let sock: Socket;
-  for (;;) {
-    try {
-      sock = await new Promise<Socket>((resolve, reject) => {
-        const s = connect(path);
-        s.once('connect', () => resolve(s));
-        s.once('error', reject);
-      });
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  }
+  const sock = await connectWhenReady(path, timeoutMs);
   let buf = Buffer.alloc(0);
   let want: { n: number; resolve: (b: Buffer) => void } | undefined;
   const pump = () => {

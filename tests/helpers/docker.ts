@@ -47,6 +47,30 @@ export async function cleanupPrefix(d: Docker, prefix: string): Promise<void> {
 }
 
 /**
+ * The command line (after `unshare`) of a dockerd of our own: in its own network namespace,
+ * because `--bridge=none` makes dockerd delete the host's docker0 bridge, which the shared
+ * engine needs; its own socket, data-root, exec-root, pidfile and containerd namespaces.
+ */
+export function privateDockerdArgs(o: { dir: string; socket: string; pidfile: string; containerdSocket: string; prefix: string; configFile?: string }): string[] {
+  return [
+    '--net',
+    '--fork',
+    'dockerd',
+    ...(o.configFile ? ['--config-file', o.configFile] : []),
+    '--host', `unix://${o.socket}`,
+    '--data-root', join(o.dir, 'root'),
+    '--exec-root', join(o.dir, 'x'),
+    '--pidfile', o.pidfile,
+    '--bridge=none',
+    '--iptables=false',
+    '--ip6tables=false',
+    `--containerd=${o.containerdSocket}`,
+    '--containerd-namespace', o.prefix,
+    '--containerd-plugins-namespace', `${o.prefix}-p`,
+  ];
+}
+
+/**
  * A second dockerd of our own: own socket, data-root, exec-root, pidfile and containerd
  * namespace. It runs in its own network namespace, because `--bridge=none` makes dockerd
  * delete the host's docker0 bridge, which the shared engine needs.
@@ -58,21 +82,7 @@ export async function secondEngine(prefix: string): Promise<{ address: string; s
   const pidfile = join(dir, 'd.pid');
   const child = spawn(
     'unshare',
-    [
-      '--net',
-      '--fork',
-      'dockerd',
-      '--host', `unix://${socket}`,
-      '--data-root', join(dir, 'root'),
-      '--exec-root', join(dir, 'x'),
-      '--pidfile', pidfile,
-      '--bridge=none',
-      '--iptables=false',
-      '--ip6tables=false',
-      '--containerd=/run/containerd/containerd.sock',
-      '--containerd-namespace', prefix,
-      '--containerd-plugins-namespace', `${prefix}-p`,
-    ],
+    privateDockerdArgs({ dir, socket, pidfile, containerdSocket: '/run/containerd/containerd.sock', prefix }),
     { stdio: ['ignore', 'ignore', 'pipe'], detached: false },
   );
   let log = '';

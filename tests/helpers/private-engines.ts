@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { privateDockerdArgs } from './docker.js';
 
 /**
  * A containerd and a dockerd of a test's own, to kill and restart: the shared engines
@@ -129,22 +130,7 @@ export async function privateDockerd(prefix: string, containerdSocket: string): 
     async start() {
       child = spawn(
         'unshare',
-        [
-          '--net',
-          '--fork',
-          'dockerd',
-          '--config-file', join(dir, 'daemon.json'),
-          '--host', `unix://${socket}`,
-          '--data-root', join(dir, 'root'),
-          '--exec-root', join(dir, 'x'),
-          '--pidfile', pidfile,
-          '--bridge=none',
-          '--iptables=false',
-          '--ip6tables=false',
-          `--containerd=${containerdSocket}`,
-          '--containerd-namespace', prefix,
-          '--containerd-plugins-namespace', `${prefix}-p`,
-        ],
+        privateDockerdArgs({ dir, socket, pidfile, containerdSocket, prefix, configFile: join(dir, 'daemon.json') }),
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-8000)));
