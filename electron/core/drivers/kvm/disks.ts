@@ -36,6 +36,25 @@ export async function imageInfo(qemuImg: string, path: string, signal?: AbortSig
   return JSON.parse(String(r.stdout)) as ImageInfo;
 }
 
+/**
+ * What qemu-img said about an image this process already probed, while the file is the
+ * same (device, inode, size, change time): creating clone after clone of one base image
+ * asks once. Any write to the file changes its ctime, and then it is asked again.
+ */
+const probed = new Map<string, { stamp: string; info: ImageInfo }>();
+
+async function imageInfoOnce(qemuImgBin: string, path: string, signal: AbortSignal): Promise<ImageInfo> {
+  const s = await stat(path, { bigint: true });
+  const stamp = `${s.dev}:${s.ino}:${s.size}:${s.ctimeNs}:${s.mtimeNs}`;
+  const key = `${qemuImgBin}\0${path}`;
+  const hit = probed.get(key);
+  if (hit?.stamp === stamp) return hit.info;
+  const info = await imageInfo(qemuImgBin, path, signal, true);
+  if (probed.size > 256) probed.clear();
+  probed.set(key, { stamp, info });
+  return info;
+}
+
 /** A full disk is the host's state, not a bug: UNAVAILABLE, with QEMU's own words. */
 export const codeFor = (message: string) => (/No space left on device|Disk quota exceeded|Read-only file system/i.test(message) ? 'UNAVAILABLE' : 'INTERNAL');
 
@@ -68,10 +87,10 @@ export async function checkDiskSpecs(qemuImgBin: string, specs: KvmDiskSpec[], s
   for (const [i, d] of specs.entries()) {
     if ('path' in d) {
       await checkReadableFile(`disks.${i}.path`, d.path, true);
-      infos.set(i, await imageInfo(qemuImgBin, d.path, signal, true).catch((e: Error) => Promise.reject(invalid(`disks.${i}.path`, e.message, D))));
+      infos.set(i, await imageInfoOnce(qemuImgBin, d.path, signal).catch((e: Error) => Promise.reject(invalid(`disks.${i}.path`, e.message, D))));
     } else if ('base' in d) {
       await checkReadableFile(`disks.${i}.base`, d.base);
-      infos.set(i, await imageInfo(qemuImgBin, d.base, signal, true).catch((e: Error) => Promise.reject(invalid(`disks.${i}.base`, e.message, D))));
+      infos.set(i, await imageInfoOnce(qemuImgBin, d.base, signal).catch((e: Error) => Promise.reject(invalid(`disks.${i}.base`, e.message, D))));
     }
   }
   return infos;
