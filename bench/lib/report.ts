@@ -53,7 +53,8 @@ export function entry(
 const round = (n: number) => (Number.isFinite(n) ? Math.round(n * 1000) / 1000 : n);
 
 export function printTable(entries: Entry[]): string {
-  const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+  // A ratio over a zero baseline is stored as null (JSON has no Infinity).
+  const fmt = (n: number | null) => (n === null || !Number.isFinite(n) ? '∞' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
   const rows = entries.map((e) => [e.name, `${fmt(e.novacron)} ${e.unit}`, `${fmt(e.baseline)} ${e.unit}`, e.baselineName, `${fmt(e.ratio)}×`, e.target, e.pass ? 'pass' : 'MISS']);
   const head = ['figure', 'novacron', 'baseline', 'baseline is', 'ratio', 'target', ''];
   const all = [head, ...rows];
@@ -69,7 +70,8 @@ export function printTable(entries: Entry[]): string {
 
 /** The table as Markdown, for the README's Performance section. */
 export function markdownTable(entries: Entry[]): string {
-  const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+  // A ratio over a zero baseline is stored as null (JSON has no Infinity).
+  const fmt = (n: number | null) => (n === null || !Number.isFinite(n) ? '∞' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
   const lines = ['| figure | NovaCron | baseline | ratio | target | |', '|---|---|---|---|---|---|'];
   for (const e of entries) lines.push(`| ${e.name} | ${fmt(e.novacron)} ${e.unit} | ${fmt(e.baseline)} ${e.unit} (${e.baselineName}) | ${fmt(e.ratio)}× | ${e.target} | ${e.pass ? 'pass' : '**miss**'} |`);
   return lines.join('\n');
