@@ -61,12 +61,15 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
 
     async detect(signal): Promise<Detection> {
       let version: string;
+      // The runtimes on this host are looked for while containerd is asked for its version.
+      const looking = found();
+      looking.catch(() => undefined); // awaited below unless containerd does not answer
       try {
         version = (await f.client.call('version.Version', {}, { signal, timeoutMs: 3000 })).version;
       } catch (e) {
         return { available: false, reason: e instanceof ContainerdError ? e.detail : (e as Error).message };
       }
-      const rts = await found();
+      const rts = await looking;
       const offered = profile.runtimes.filter((r) => rts[r].available);
       const details: Record<string, string> = {
         address: f.client.address,
