@@ -118,7 +118,13 @@ export async function lifecycleContainerd(ctx: BenchContext): Promise<Entry[]> {
       ctx.reps(10),
     );
     return lifecycleEntries('containerd', results, {
+      create: 'NovaCron also looks the image up by name (at once with the lease) and takes the per-workload lock: one round trip more than raw',
+      start: "NovaCron's task writes stdout and stderr to files through a logger the shim starts; the raw task has no stdio. Also the start rule (not already running) and the answer's task read",
+      pause: 'NovaCron reads the container (whose it is) and its task under the per-workload lock before the call (one round trip, both at once); raw is the bare call',
+      resume: 'as pause: one read of the container and its task under the lock, then the call',
       snapshot: 'raw: freeze + diff + thaw only; NovaCron also stores and unpacks the layer as an image',
+      stop: 'NovaCron also marks the container "stop requested" first (so the exit reads as stopped, not crashed) and reads it under the lock',
+      delete: "raw removes the rootfs snapshot and the record only; NovaCron also checks it is not running (the delete rule, and again under the lock), removes the workload's snapshot images and its log folder",
     });
   } finally {
     client.dispose();

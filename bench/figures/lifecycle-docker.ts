@@ -70,7 +70,10 @@ export async function lifecycleDocker(ctx: BenchContext): Promise<Entry[]> {
       ],
       ctx.reps(10),
     );
-    return lifecycleEntries('docker', results);
+    return lifecycleEntries('docker', results, {
+      create: "NovaCron answers with the engine's inspect of the new container (its created time, the image's defaults in the summary): one round trip after the create",
+      delete: "NovaCron checks first that it is not running (the delete rule: one inspect) and lists the workload's snapshot images (while the container is removed); raw removes the one image it knows",
+    });
   } finally {
     await contract.close();
     await cleanupPrefix(d, prefix);

@@ -40,27 +40,41 @@ export function createMethods(core: Core): MethodImpl {
         if (!info.available) throw new NovaError('UNAVAILABLE', `${driver}: ${info.reason ?? 'unavailable'}`, { driver });
         return { workloads: await (await drivers.get(driver)).list(ctx.signal), errors: [] };
       }
-      const { drivers: usable, unavailable } = await drivers.available();
-      const errors: { driver: DriverId; code: string; message: string }[] = [];
-      for (const u of unavailable) {
-        const info = await drivers.info(u.id);
-        // "not built yet" and "not installed here" are the matrix's business, not errors of the list.
-        if (info.reason !== undefined && info.reason !== 'not built yet' && !u.absent) {
-          errors.push({ driver: u.id, code: 'UNAVAILABLE', message: `${u.id}: ${u.reason}` });
-        }
-      }
+      const unavailable: { driver: DriverId; code: string; message: string }[] = [];
+      const failed: typeof unavailable = [];
+      // Each driver's listing starts while its detection runs (a cold CLI detects every
+      // driver: engine pings, tool probes), so a list costs the longer of the two, not their
+      // sum. A driver found unavailable has its listing cancelled and its answer dropped.
       const lists = await Promise.all(
-        usable.map(async (d) => {
+        drivers.ids.map(async (id) => {
+          const ac = new AbortController();
+          const relay = () => ac.abort(ctx.signal.reason);
+          ctx.signal.addEventListener('abort', relay, { once: true });
           try {
-            return await d.list(ctx.signal);
-          } catch (e) {
-            const err = toErrorData(e);
-            errors.push({ driver: d.id, code: err.code, message: err.message });
-            return [];
+            const listing = drivers.get(id).then((d) => d.list(AbortSignal.any([ctx.signal, ac.signal])));
+            listing.catch(() => undefined); // read below, or dropped with the driver
+            const det = await drivers.detect(id);
+            if (!det.available) {
+              ac.abort();
+              // "not built yet" and "not installed here" are the matrix's business, not errors of the list.
+              if (det.reason !== undefined && det.reason !== 'not built yet' && !det.absent) {
+                unavailable.push({ driver: id, code: 'UNAVAILABLE', message: `${id}: ${det.reason}` });
+              }
+              return [];
+            }
+            try {
+              return await listing;
+            } catch (e) {
+              const err = toErrorData(e);
+              failed.push({ driver: id, code: err.code, message: err.message });
+              return [];
+            }
+          } finally {
+            ctx.signal.removeEventListener('abort', relay);
           }
         }),
       );
-      return { workloads: lists.flat(), errors };
+      return { workloads: lists.flat(), errors: [...unavailable, ...failed] };
     },
 
     'workloads.create': async (spec, ctx) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isNodeError } from './errors.js';
@@ -62,6 +63,26 @@ export async function writeJsonAtomic(path: string, value: unknown, opts: Atomic
 }
 
 /** Read JSON; undefined when the file does not exist. A corrupt file is an error, never silently empty. */
+/**
+ * readJson, synchronously: for many small files read at once (a listing's records), where
+ * each promise read's four trips through libuv's threadpool (open, fstat, read, close) cost
+ * far more than the read itself.
+ */
+export function readJsonSync<T>(path: string): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (isNodeError(e, 'ENOENT') || isNodeError(e, 'ENOTDIR')) return undefined;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 export async function readJson<T>(path: string): Promise<T | undefined> {
   let text: string;
   try {

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NovaError, isNodeError } from './errors.js';
 import { isSameProcess, readStatSync } from './procfs.js';
@@ -31,7 +32,10 @@ const HALF_MADE_MS = 5_000;
 export async function acquireLock(path: string, op: string, what: string): Promise<Lock> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await mkdir(path);
+      // Taking and releasing a lock is a handful of tiny metadata syscalls on the local data dir:
+      // made synchronously they cost ~0.1 ms, where each promise call's trip through libuv's
+      // threadpool costs more than the syscall (measured ~0.6 ms per lock taken and released).
+      mkdirSync(path);
     } catch (e) {
       if (!isNodeError(e, 'EEXIST')) throw e;
       const owner = await readOwner(path);
@@ -45,7 +49,7 @@ export async function acquireLock(path: string, op: string, what: string): Promi
     const me = self();
     const owner: LockOwner = { ...me, op, since: new Date().toISOString() };
     try {
-      await writeFile(join(path, 'owner.json'), JSON.stringify(owner));
+      writeFileSync(join(path, 'owner.json'), JSON.stringify(owner));
     } catch (e) {
       // A full disk, say: a lock with no owner would read as "being taken" and block everyone for a while.
       await rm(path, { recursive: true, force: true });
@@ -56,11 +60,43 @@ export async function acquireLock(path: string, op: string, what: string): Promi
       async release() {
         if (released) return;
         released = true;
-        await rm(path, { recursive: true, force: true });
+        try {
+          // The owner file, then the dir: two syscalls, where a recursive rm lists the dir first.
+          unlinkSync(join(path, 'owner.json'));
+          rmdirSync(path);
+        } catch {
+          await rm(path, { recursive: true, force: true });
+        }
       },
     };
   }
   throw new NovaError('CONFLICT', `${what} is busy: its lock keeps changing hands`);
+}
+
+const madeDirs = new Set<string>();
+
+/**
+ * withLock for a lock named `name` inside `dir`: the dir is made once per process (and
+ * again when it vanished since: the lock's mkdir then fails with ENOENT).
+ */
+export async function withLockIn<T>(dir: string, name: string, op: string, what: string, fn: () => Promise<T>, mode?: number): Promise<T> {
+  const take = async () => {
+    if (!madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true, ...(mode !== undefined ? { mode } : {}) });
+      madeDirs.add(dir);
+    }
+    return acquireLock(join(dir, name), op, what);
+  };
+  const lock = await take().catch((e: unknown) => {
+    if (!isNodeError(e, 'ENOENT')) throw e;
+    madeDirs.delete(dir);
+    return take();
+  });
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
 }
 
 /** Run fn holding the lock; the lock is released however fn ends. */

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJson, sweepTempFiles, writeFileAtomic, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
+import { readJson, readJsonSync, sweepTempFiles, writeFileAtomic, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
 import { isSameProcess } from '../../base/procfs.js';
 
@@ -61,10 +61,17 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
     }
     const hit = this.cache.get(id);
     if (hit && hit.mtimeNs === mtimeNs) return hit.snap;
-    const def = await this.definition(id);
+    // Three small files, read synchronously like the stat above: a cold listing reads them for every workload.
+    const def = readJsonSync<D>(this.file(id, 'definition.json'));
     if (!def) return undefined;
-    const exit = await this.exitRecord(id);
-    const snap: StoreSnapshot<D, R, E> = { def, run: await this.runState(id), ...(exit ? { exit } : {}) };
+    let exit: E | undefined;
+    try {
+      exit = readJsonSync<E>(this.file(id, 'exit.json'));
+    } catch {
+      exit = undefined; // as exitRecord(): a half-written exit record reads as none
+    }
+    const run = readJsonSync<R>(this.file(id, 'state.json')) ?? ({} as R);
+    const snap: StoreSnapshot<D, R, E> = { def, run, ...(exit ? { exit } : {}) };
     this.cache.set(id, { mtimeNs, snap });
     return snap;
   }

@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { withLock } from '../../base/lock.js';
-import { mkdir } from 'node:fs/promises';
+import { withLockIn } from '../../base/lock.js';
 import type { DriverEnv } from '../driver.js';
 import { Engines, parseEngineAddress, type Engine, type EngineAddress } from './engine.js';
 import { call, D, engineError, statusOf } from './errors.js';
@@ -66,9 +65,10 @@ export class ContainerContext {
    * Once found, its container id is remembered: a recreated container (revert,
    * migration) has a new id, the old one answers 404, and the label is looked up again.
    */
-  async find(local: string, signal: AbortSignal): Promise<Found> {
+  async find(local: string, signal: AbortSignal, settled = false): Promise<Found> {
     checkLocal(local);
-    await this.migrations.settle();
+    // Under exclusive() the journal was just settled: a second look changes nothing.
+    if (!settled) await this.migrations.settle();
     const { engine, away } = await this.engineOf(local);
     const known = this.where.get(local);
     if (known && known.engine === engine.address.text) {
@@ -94,20 +94,27 @@ export class ContainerContext {
    * operations whose engine call checks the state itself (pause, resume) and that only
    * need to know which container it is and its name.
    */
-  async recent(local: string, signal: AbortSignal, maxAgeMs = 2_000): Promise<Found> {
+  async recent(local: string, signal: AbortSignal, maxAgeMs = 2_000, settled = false): Promise<Found> {
     const hit = this.last.get(local);
     if (hit && Date.now() - hit.at <= maxAgeMs) return hit.found;
-    return this.find(local, signal);
+    return this.find(local, signal, settled);
   }
 
-  /** Run op on the recently seen container; if it is gone (recreated meanwhile), find it afresh and run op again. */
-  async onRecent<T>(local: string, signal: AbortSignal, op: (f: Found) => Promise<T>): Promise<{ f: Found; result: T }> {
-    const f = await this.recent(local, signal);
+  /**
+   * Run op on the recently seen container; if it is gone (recreated meanwhile), find it
+   * afresh and run op again. A recent sighting may be on an engine the workload has since
+   * left (a migration by another process): the placement is read again (a small file, no
+   * engine call) and a sighting elsewhere is not used.
+   */
+  async onRecent<T>(local: string, signal: AbortSignal, op: (f: Found) => Promise<T>, settled = false): Promise<{ f: Found; result: T }> {
+    let f = await this.recent(local, signal, 2_000, settled);
+    const { engine } = await this.engineOf(local);
+    if (engine.address.text !== f.engine.address.text) f = await this.find(local, signal, settled);
     try {
       return { f, result: await op(f) };
     } catch (e) {
       if (statusOf(e) !== 404 && (e as { code?: string }).code !== 'NOT_FOUND') throw e;
-      const fresh = await this.find(local, signal);
+      const fresh = await this.find(local, signal, settled);
       return { f: fresh, result: await op(fresh) };
     }
   }
@@ -120,6 +127,11 @@ export class ContainerContext {
   forget(local: string): void {
     this.where.delete(local);
     this.last.delete(local);
+  }
+
+  /** A container this process just made on the home engine: the next lookup is one inspect, not a listing by label. */
+  made(local: string, engine: Engine, c: Dockerode.ContainerInspectInfo): Found {
+    return this.remember({ local, engine, away: false, c, container: engine.docker.getContainer(c.Id) });
   }
 
   private remember(f: Found): Found {
@@ -143,10 +155,9 @@ export class ContainerContext {
   /** Revert and migrate recreate the container: one at a time per workload, across processes. */
   async exclusive<T>(local: string, op: string, fn: () => Promise<T>): Promise<T> {
     checkLocal(local);
-    await mkdir(join(this.dir, 'locks'), { recursive: true });
     // A migration of this workload that a killed NovaCron left half-done is finished first.
     await this.migrations.settle();
-    return withLock(join(this.dir, 'locks', local), op, `container workload '${local}'`, fn);
+    return withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, fn);
   }
 }
 

@@ -14,8 +14,8 @@ export async function detectEngine(engine: Engine, signal: AbortSignal): Promise
   const where = engine.address.text;
   const timeout = AbortSignal.any([signal, AbortSignal.timeout(PING_TIMEOUT_MS)]);
   try {
-    const v = await engineVersion(engine.docker, timeout);
-    const info = await engineInfo(engine.docker, timeout);
+    // Two independent questions, asked at once.
+    const [v, info] = await Promise.all([engineVersion(engine.docker, timeout), engineInfo(engine.docker, timeout)]);
     const unsupported: Detection['unsupported'] = {};
     if (info.MemoryLimit === false) {
       unsupported.limits = 'the engine reports no memory limit support on this kernel';

@@ -78,13 +78,15 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
 
   const after = async (f: Found, signal: AbortSignal) => ctx.info(await ctx.refresh(f, signal));
 
-  const ensureImage = async (engine: Engine, ref: string, op: OpContext) => {
+  /** Create; an image the engine lacks is pulled, then the create is tried once more (no image inspect before every create). */
+  const createPulling = async (engine: Engine, ref: string, name: string, body: Dockerode.ContainerCreateOptions, op: OpContext) => {
     try {
-      await engine.docker.getImage(ref).inspect();
+      return await engine.docker.createContainer({ ...body, abortSignal: op.signal });
     } catch (e) {
-      if (statusOf(e) !== 404) throw engineError(e, `image '${ref}'`);
-      await pullImage(engine.docker, ref, op);
+      if (statusOf(e) !== 404 || !/no such image/i.test(engineError(e).message)) throw engineError(e, `create '${name}'`);
     }
+    await pullImage(engine.docker, ref, op);
+    return call(`create '${name}'`, () => engine.docker.createContainer({ ...body, abortSignal: op.signal }));
   };
 
   const driver: Driver = {
@@ -126,10 +128,9 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       const s = spec as ContainerCreateSpec;
       checkRef(s.image, 'image');
       const engine = await home();
-      await ensureImage(engine, s.image, op);
       const id = randomBytes(6).toString('hex');
       const body = createOptions(s, { id, origin: op.origin, node: ctx.node });
-      const created = await call(`create '${s.name}'`, () => engine.docker.createContainer({ ...body, abortSignal: op.signal }));
+      const created = await createPulling(engine, s.image, s.name, body, op);
       if (s.start) {
         try {
           await call(`start '${s.name}'`, () => created.start());
@@ -139,25 +140,32 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
           throw e;
         }
       }
-      return infoOf(await call('inspect', () => created.inspect()));
+      return ctx.info(ctx.made(id, engine, await call('inspect', () => created.inspect())));
     },
 
     // Lifecycle calls on one container are one at a time across every NovaCron process (a second
     // caller gets CONFLICT at once): the engine itself answers racing calls with 500s, or hangs.
     start: (local, op) =>
       ctx.exclusive(local, `start by ${op.origin}`, async () => {
-        const f = await ctx.find(local, op.signal);
-        try {
-          await f.container.start();
-        } catch (e) {
-          if (statusOf(e) !== 304) throw engineError(e, `start '${f.c.Name.slice(1)}'`);
-        }
+        // Which container is all start needs: the engine's start is idempotent (304), and the answer is inspected afresh.
+        const { f } = await ctx.onRecent(
+          local,
+          op.signal,
+          async (f) => {
+            try {
+              await f.container.start();
+            } catch (e) {
+              if (statusOf(e) !== 304) throw engineError(e, `start '${f.c.Name.slice(1)}'`);
+            }
+          },
+          true,
+        );
         return after(f, op.signal);
       }),
 
     stop: (local, opts, op) =>
       ctx.exclusive(local, `stop by ${op.origin}`, async () => {
-        const f = await ctx.find(local, op.signal);
+        const f = await ctx.find(local, op.signal, true);
         const name = f.c.Name.slice(1);
         if (!f.c.State.Running) return ctx.info(f);
         if (opts.force) {
@@ -173,7 +181,7 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
 
     restart: (local, op) =>
       ctx.exclusive(local, `restart by ${op.origin}`, async () => {
-        const f = await ctx.find(local, op.signal);
+        const f = await ctx.find(local, op.signal, true);
         if (f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is paused: resume it first`);
         await call(`restart '${f.c.Name.slice(1)}'`, () => f.container.restart({ t: 10 }));
         return after(f, op.signal);
@@ -181,29 +189,37 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
 
     pause: (local, op) =>
       ctx.exclusive(local, `pause by ${op.origin}`, async () => {
-        const f = await ctx.find(local, op.signal);
-        if (f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is already paused`);
-        if (!f.c.State.Running) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is not running (${f.c.State.Status})`);
-        await call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause());
-        // Pausing changes nothing else: the inspect just made, with its new state, is the answer.
-        return ctx.info(ctx.withState(f, { Status: 'paused', Paused: true }));
+        // No inspect first: the engine checks the state itself and refuses with 409 "is already
+        // paused" / "is not running" (→ CONFLICT, its words kept). A recent sighting says which container.
+        const { f } = await ctx.onRecent(local, op.signal, (f) => call(`pause '${f.c.Name.slice(1)}'`, () => f.container.pause()), true);
+        // Pausing changes nothing else: the last inspect, with the state the engine just confirmed, is the answer.
+        return ctx.info(ctx.withState(f, { Status: 'paused', Running: true, Paused: true }));
       }),
 
     resume: (local, op) =>
       ctx.exclusive(local, `resume by ${op.origin}`, async () => {
-        const f = await ctx.find(local, op.signal);
-        if (!f.c.State.Paused) throw driverError(D, 'CONFLICT', `'${f.c.Name.slice(1)}' is not paused (${f.c.State.Status})`);
-        await call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause());
-        return ctx.info(ctx.withState(f, { Status: 'running', Paused: false }));
+        // As pause: the engine answers 409 "is not paused" itself.
+        const { f } = await ctx.onRecent(local, op.signal, (f) => call(`unpause '${f.c.Name.slice(1)}'`, () => f.container.unpause()), true);
+        return ctx.info(ctx.withState(f, { Status: 'running', Running: true, Paused: false }));
       }),
 
     delete: (local, opts, op) =>
       ctx.exclusive(local, `delete by ${op.origin}`, async () => {
-        const f = await ctx.find(local, op.signal);
-        await call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false }));
+        // The engine refuses to remove a running container without force (409): a recent sighting says which one.
+        // Its snapshot images are listed while the container is removed; they go once it is gone (a reverted one runs from one).
+        let listing: ReturnType<typeof snapshots.listAll> | undefined;
+        const { f } = await ctx.onRecent(
+          local,
+          op.signal,
+          (f) => {
+            listing ??= snapshots.listAll(f);
+            return call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false }));
+          },
+          true,
+        );
         ctx.forget(local);
         metrics.forget(local);
-        await snapshots.deleteAll(f);
+        await snapshots.removeAll(f, await (listing ?? snapshots.listAll(f)));
         if (f.away) await ctx.placements.set(local, undefined);
       }),
 

@@ -1,4 +1,5 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { NovaError } from '../../base/errors.js';
@@ -77,7 +78,14 @@ export class MigrationJournal {
       this.swept = true;
       await sweepTempFiles(this.dir);
     }
-    const names = await readdir(this.dir).catch(() => [] as string[]);
+    // Asked before every lifecycle call, and nearly always empty or missing: one synchronous
+    // syscall, where a promise readdir is a trip through libuv's threadpool.
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      names = [];
+    }
     for (const n of names.filter((x) => x.endsWith('.json'))) {
       const entry = await readJson<MigrationEntry>(join(this.dir, n)).catch(() => undefined);
       if (!entry) continue;

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NovaError } from '../../base/errors.js';
-import { readJson, writeJsonAtomic } from '../../base/fsx.js';
+import { readJsonSync, writeJsonAtomic } from '../../base/fsx.js';
 import { withLock } from '../../base/lock.js';
 
 export interface Placement {
@@ -25,7 +25,9 @@ export class Placements {
   }
 
   async all(): Promise<Record<string, Placement>> {
-    this.cache = (await readJson<Record<string, Placement>>(this.file)) ?? {};
+    // Read before every lookup (another process may have moved a workload): a small file, or
+    // none, read synchronously rather than through four threadpool trips.
+    this.cache = readJsonSync<Record<string, Placement>>(this.file) ?? {};
     return this.cache;
   }
 

@@ -104,12 +104,15 @@ export function snapshotOps(ctx: ContainerContext) {
     },
 
     /** With the workload go its snapshots; an image still in use by another container stays. */
-    deleteAll: async (f: Found): Promise<void> => {
+    /** The tags of a workload's snapshot images. */
+    listAll: async (f: Found): Promise<string[]> => {
       const repo = repoOf(f);
       const images = await f.engine.docker.listImages({ filters: { reference: [repo] } } as object).catch(() => []);
-      for (const img of images) {
-        for (const t of img.RepoTags ?? []) if (t.startsWith(`${repo}:`)) await f.engine.docker.getImage(t).remove().catch(() => undefined);
-      }
+      return images.flatMap((img) => (img.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`)));
+    },
+    removeAll: async (f: Found, tags: string[]): Promise<void> => {
+      // One after another, as made: a later snapshot's image may be a child of an earlier one.
+      for (const t of tags) await f.engine.docker.getImage(t).remove().catch(() => undefined);
     },
   };
 }

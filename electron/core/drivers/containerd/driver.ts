@@ -11,7 +11,7 @@ import { stdioFiles } from './stdio.js';
 import { watchEvents } from './events.js';
 import { deleteImage, listImages } from './images/images.js';
 import { importArchive } from './images/import.js';
-import { createWorkload, deleteWorkload, freeze, locked, scaleWorkload, startTask, stopTask } from './lifecycle.js';
+import { createWorkload, deleteWorkload, freeze, lockedOwn, scaleWorkload, startTask, stopTask } from './lifecycle.js';
 import { taskMetrics } from './metrics.js';
 import { detectRuntimes, type Runtimes } from './runtimes.js';
 import { createSnapshot, deleteAllSnapshots, deleteSnapshot, listSnapshots, revertSnapshot } from './snapshots.js';
@@ -61,12 +61,15 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
 
     async detect(signal): Promise<Detection> {
       let version: string;
+      // The runtimes on this host are looked for while containerd is asked for its version.
+      const looking = found();
+      looking.catch(() => undefined); // awaited below unless containerd does not answer
       try {
         version = (await f.client.call('version.Version', {}, { signal, timeoutMs: 3000 })).version;
       } catch (e) {
         return { available: false, reason: e instanceof ContainerdError ? e.detail : (e as Error).message };
       }
-      const rts = await found();
+      const rts = await looking;
       const offered = profile.runtimes.filter((r) => rts[r].available);
       const details: Record<string, string> = {
         address: f.client.address,
@@ -90,60 +93,43 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
       return createWorkload(f, spec as ContainerdCreateSpec | KataCreateSpec, await found(), ctx);
     },
 
-    async start(local, ctx) {
-      const { t } = await observeOwn(f, local, ctx.signal);
-      return locked(f, t, `start by ${ctx.origin}`, async () => {
-        await startTask(f, t, ctx);
-        return info(local);
-      });
-    },
+    // Each answer is built from what the operation's own calls returned (the container record
+    // an update answers with, the task read once after), not from a second read of both.
+    start: (local, ctx) =>
+      lockedOwn(f, local, `start by ${ctx.origin}`, ctx.signal, async (o) => {
+        const c = await startTask(f, o.t, ctx, o);
+        return toInfo(f, o.t, c, await getTask(f, o.t));
+      }),
 
-    async stop(local, opts, ctx) {
-      const { t } = await observeOwn(f, local, ctx.signal);
-      return locked(f, t, `stop by ${ctx.origin}`, async () => {
-        await stopTask(f, t, await getTask(f, t), opts, ctx);
-        return info(local);
-      });
-    },
+    stop: (local, opts, ctx) =>
+      lockedOwn(f, local, `stop by ${ctx.origin}`, ctx.signal, async (o) => {
+        const c = await stopTask(f, o.t, o.task, opts, ctx);
+        // A stopped task is deleted: no task is what there is now.
+        return toInfo(f, o.t, c ?? o.c, undefined);
+      }),
 
-    async restart(local, ctx) {
-      const { t } = await observeOwn(f, local, ctx.signal);
-      return locked(f, t, `restart by ${ctx.origin}`, async () => {
-        await stopTask(f, t, await getTask(f, t), { force: false, timeoutSec: 10 }, ctx);
-        await startTask(f, t, ctx);
-        return info(local);
-      });
-    },
+    restart: (local, ctx) =>
+      lockedOwn(f, local, `restart by ${ctx.origin}`, ctx.signal, async (o) => {
+        const stopped = await stopTask(f, o.t, o.task, { force: false, timeoutSec: 10 }, ctx);
+        const c = await startTask(f, o.t, ctx, { c: stopped ?? o.c, task: undefined });
+        return toInfo(f, o.t, c, await getTask(f, o.t));
+      }),
 
-    async pause(local, ctx) {
-      const { t } = await observeOwn(f, local, ctx.signal);
-      return locked(f, t, `pause by ${ctx.origin}`, async () => {
-        await freeze(f, t, 'PAUSED');
-        return info(local);
-      });
-    },
+    pause: (local, ctx) =>
+      lockedOwn(f, local, `pause by ${ctx.origin}`, ctx.signal, async (o) => toInfo(f, o.t, o.c, await freeze(f, o.t, 'PAUSED', o))),
 
-    async resume(local, ctx) {
-      const { t } = await observeOwn(f, local, ctx.signal);
-      return locked(f, t, `resume by ${ctx.origin}`, async () => {
-        await freeze(f, t, 'RUNNING');
-        return info(local);
-      });
-    },
+    resume: (local, ctx) =>
+      lockedOwn(f, local, `resume by ${ctx.origin}`, ctx.signal, async (o) => toInfo(f, o.t, o.c, await freeze(f, o.t, 'RUNNING', o))),
 
     async delete(local, opts, ctx) {
-      const { t } = await observeOwn(f, local, ctx.signal);
-      await deleteWorkload(f, local, opts.force, ctx);
-      await deleteAllSnapshots(f, t);
+      await deleteWorkload(f, local, opts.force, ctx, (t) => deleteAllSnapshots(f, t));
     },
 
-    async scale(local, resources, ctx) {
-      const { t } = await observeOwn(f, local, ctx.signal);
-      return locked(f, t, `scale by ${ctx.origin}`, async () => {
-        await scaleWorkload(f, t, resources);
+    scale: (local, resources, ctx) =>
+      lockedOwn(f, local, `scale by ${ctx.origin}`, ctx.signal, async (o) => {
+        await scaleWorkload(f, o.t, resources);
         return info(local);
-      });
-    },
+      }),
 
     async metrics(local, signal) {
       const { t } = await observe(f, local, signal);

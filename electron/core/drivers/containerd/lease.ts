@@ -20,6 +20,25 @@ export async function withLease<T>(f: Family, fn: (lease: string) => Promise<T>)
   }
 }
 
+/**
+ * withLease, with the lease made while `along` runs (reads that need no lease), so the two
+ * round trips overlap; fn gets along's answer. Nothing is left behind if either fails.
+ */
+export async function withLeaseAlong<A, T>(f: Family, along: Promise<A>, fn: (lease: string, a: A) => Promise<T>): Promise<T> {
+  const id = `novacron-${randomBytes(8).toString('hex')}`;
+  const [made, got] = await Promise.allSettled([
+    f.client.call('leases.Create', { id, labels: { [GC.expire]: new Date(Date.now() + LEASE_TTL_MS).toISOString() } }),
+    along,
+  ]);
+  try {
+    if (got.status === 'rejected') throw got.reason;
+    if (made.status === 'rejected') throw made.reason;
+    return await fn(id, got.value);
+  } finally {
+    if (made.status === 'fulfilled') await f.client.call('leases.Delete', { id }).catch(() => undefined);
+  }
+}
+
 const ensured = new Set<string>();
 
 /** NovaCron's namespace is made on first use; containerd answers ALREADY_EXISTS after. */

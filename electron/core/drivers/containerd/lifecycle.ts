@@ -1,20 +1,20 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import type { ContainerdCreateSpec, KataCreateSpec, SandboxRuntime } from '../../../../shared/drivers/containerd.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { withLock } from '../../base/lock.js';
+import { withLockIn } from '../../base/lock.js';
 import type { OpContext, StopOptions } from '../driver.js';
-import { isGrpcStatus, isNotFound } from './api/client.js';
+import { isAlreadyExists, isGrpcStatus, isNotFound } from './api/client.js';
 import { jsonAny, parseJsonAny, SPEC_TYPE_URL } from './api/codec.js';
-import type { Process } from './api/messages.js';
-import { DEFINITION_EXTENSION, DEFINITION_TYPE_URL, LABEL, lockPath, workloadDir, type Family, type Target } from './context.js';
+import type { Container, Process } from './api/messages.js';
+import { DEFINITION_EXTENSION, DEFINITION_TYPE_URL, LABEL, lockPath, parseLocal, workloadDir, type Family, type Target } from './context.js';
 import { taskStdio } from './stdio.js';
 import { ensureUnpacked, getImage, resolveImage } from './images/images.js';
-import { ensureNamespace, withLease } from './lease.js';
+import { ensureNamespace, withLeaseAlong } from './lease.js';
 import type { Runtimes } from './runtimes.js';
 import { runtimeFor } from './runtimes.js';
 import { generateSpec, resourcesOf, runFieldsOf, type OciSpec } from './spec.js';
-import { definitionOf, findContainer, getContainer, getTask, observeOwn, toInfo, type Definition } from './workloads.js';
+import { definitionOf, findContainer, getContainer, getTask, observeOwn, sandboxOf, toInfo, type Definition } from './workloads.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 
 const SIGTERM = 15;
@@ -24,19 +24,32 @@ const what = (f: Family, t: Target) => `${f.profile.id} workload '${t.id}'`;
 
 /** One operation at a time per workload, across every NovaCron process. */
 export function locked<T>(f: Family, t: Target, op: string, fn: () => Promise<T>): Promise<T> {
-  return (async () => {
-    await mkdir(lockPath(f, ''), { recursive: true, mode: 0o700 });
-    return withLock(lockPath(f, `${t.namespace}--${t.id}`), op, what(f, t), fn);
-  })();
+  return withLockIn(lockPath(f, ''), `${t.namespace}--${t.id}`, op, what(f, t), fn, 0o700);
 }
 
-async function setLabel(f: Family, t: Target, key: string, value: string | undefined): Promise<void> {
+type Observed = Awaited<ReturnType<typeof observeOwn>>;
+
+/**
+ * An operation on one of this driver's workloads: the lock first, then the container and
+ * its task read under it (the two reads at once), so what fn decides on cannot change
+ * under it by another NovaCron process.
+ */
+export async function lockedOwn<T>(f: Family, local: string, op: string, signal: AbortSignal, fn: (o: Observed) => Promise<T>): Promise<T> {
+  const t = parseLocal(f, local);
+  // Not ours to change: observeOwn says why, with no lock taken for it.
+  if (!t.own) await observeOwn(f, local, signal);
+  return locked(f, t, op, async () => fn(await observeOwn(f, local, signal)));
+}
+
+/** Set or remove (undefined) one label; containerd answers with the updated record. */
+async function setLabel(f: Family, t: Target, key: string, value: string | undefined): Promise<Container | undefined> {
   // A field-mask path without a value removes the label.
-  await f.client.call(
+  const { container } = await f.client.call(
     'containers.Update',
     { container: { id: t.id, labels: value === undefined ? {} : { [key]: value } }, update_mask: { paths: [`labels.${key}`] } },
     { namespace: t.namespace },
   );
+  return container ?? undefined;
 }
 
 export async function createWorkload(f: Family, s: ContainerdCreateSpec | KataCreateSpec, runtimes: Runtimes, ctx: OpContext): Promise<WorkloadInfo> {
@@ -50,36 +63,51 @@ export async function createWorkload(f: Family, s: ContainerdCreateSpec | KataCr
     if (!(await stat(m.source).catch(() => undefined))) throw invalid(`mounts.${i}.source`, `${m.source} does not exist on this host`, D);
   }
   await ensureNamespace(f);
-  const image = await getImage(f, s.image, { signal: ctx.signal });
-  if (!image) {
-    throw invalid('image', `no image '${s.image}' in containerd namespace ${f.client.namespace}: import it first (novacron images import --driver ${D} FILE --name ${s.image})`, D);
-  }
-  const resolved = await resolveImage(f, image, { signal: ctx.signal });
   const t: Target = { namespace: f.client.namespace, id: s.name, own: true };
-  const spec = generateSpec({
-    namespace: t.namespace,
-    id: t.id,
-    image: resolved.config,
-    ...runFieldsOf(s),
-  });
-  if (spec.process.args.length === 0) throw invalid('cmd', `image '${s.image}' has no default command: give one`, D);
-  const def: Definition = {
-    version: 1,
-    image: s.image,
-    ...runFieldsOf(s),
-    labels: s.labels,
-    runtime,
+  const exists = () => driverError(D, 'CONFLICT', `a container named '${t.id}' already exists in namespace ${t.namespace}`);
+  /** The image, its spec and our definition: reads only, made while the lease is being made. */
+  const plan = async () => {
+    const image = await getImage(f, s.image, { signal: ctx.signal });
+    if (!image) {
+      throw invalid('image', `no image '${s.image}' in containerd namespace ${f.client.namespace}: import it first (novacron images import --driver ${D} FILE --name ${s.image})`, D);
+    }
+    const resolved = await resolveImage(f, image, { signal: ctx.signal });
+    const spec = generateSpec({
+      namespace: t.namespace,
+      id: t.id,
+      image: resolved.config,
+      ...runFieldsOf(s),
+    });
+    if (spec.process.args.length === 0) throw invalid('cmd', `image '${s.image}' has no default command: give one`, D);
+    const def: Definition = {
+      version: 1,
+      image: s.image,
+      ...runFieldsOf(s),
+      labels: s.labels,
+      runtime,
+    };
+    return { resolved, spec, def, rt: await runtimeFor(f, runtime) };
   };
-  const rt = await runtimeFor(f, runtime);
 
   return locked(f, t, `create by ${ctx.origin}`, () =>
-    withLease(f, async (lease) => {
-      if (await findContainer(f, t)) throw driverError(D, 'CONFLICT', `a container named '${t.id}' already exists in namespace ${t.namespace}`);
+    withLeaseAlong(f, plan(), async (lease, { resolved, spec, def, rt }) => {
       ctx.progress({ label: 'preparing the root filesystem', done: 0, unit: 'steps' });
-      const parent = await ensureUnpacked(f, resolved, lease, ctx.signal);
-      // A snapshot under our name with no container is the leftover of a create that died.
-      await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }).catch(() => undefined);
-      await f.client.call('snapshots.Prepare', { snapshotter: f.snapshotter, key: t.id, parent }, { lease });
+      const prepare = (parent: string) => f.client.call('snapshots.Prepare', { snapshotter: f.snapshotter, key: t.id, parent }, { lease });
+      // The common case is one call: the image is unpacked and no snapshot has our name. The
+      // engine's refusals say when it is not so, and only then is there more to do.
+      try {
+        await prepare(resolved.topChainId || (await ensureUnpacked(f, resolved, lease, ctx.signal)));
+      } catch (e) {
+        if (isAlreadyExists(e)) {
+          if (await findContainer(f, t)) throw exists();
+          // A snapshot under our name with no container is the leftover of a create that died.
+          await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }).catch(() => undefined);
+        } else if (!isNotFound(e)) {
+          throw e;
+        }
+        // NOT_FOUND: the image's snapshots are not unpacked (pruned, or pulled without unpack).
+        await prepare(await ensureUnpacked(f, resolved, lease, ctx.signal));
+      }
       try {
         const { container } = await f.client.call(
           'containers.Create',
@@ -100,25 +128,35 @@ export async function createWorkload(f: Family, s: ContainerdCreateSpec | KataCr
         return toInfo(f, t, container!, undefined);
       } catch (e) {
         await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }).catch(() => undefined);
+        // A container by that name made with another snapshot key (ctr, say): our snapshot went, theirs stays.
+        if (isAlreadyExists(e)) throw exists();
         throw e;
       }
     }),
   );
 }
 
-/** Create and start the task; its stdout and stderr go to files through our logger (stdio.ts). */
-export async function startTask(f: Family, t: Target, ctx: OpContext): Promise<void> {
-  const old = await getTask(f, t);
+/**
+ * Create and start the task; its stdout and stderr go to files through our logger
+ * (stdio.ts). `seen` is the container and task as read under the lock, when the caller
+ * has them. Answers the container record as it is now.
+ */
+export async function startTask(f: Family, t: Target, ctx: OpContext, seen?: { c: Container; task: Process | undefined }): Promise<Container> {
+  const [c, old] = seen ? [seen.c, seen.task] : await Promise.all([getContainer(f, t), getTask(f, t)]);
   if (old && old.status !== 'STOPPED' && old.status !== 'CREATED') {
     throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is already ${old.status.toLowerCase()}`);
   }
   if (old) await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace });
-  await setLabel(f, t, LABEL.stopRequested, undefined);
-  const { mounts } = await f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace });
+  // Independent reads and writes, at once: the stop mark (only when set), the rootfs mounts, the log folder.
+  const [updated, { mounts }, stdio] = await Promise.all([
+    c.labels[LABEL.stopRequested] !== undefined ? setLabel(f, t, LABEL.stopRequested, undefined) : Promise.resolve(c),
+    f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }),
+    taskStdio(f, t),
+  ]);
   ctx.progress({ label: 'starting the task', done: 0, unit: 'steps' });
   await f.client.call(
     'tasks.Create',
-    { container_id: t.id, rootfs: mounts, ...(await taskStdio(f, t)) },
+    { container_id: t.id, rootfs: mounts, ...stdio },
     { namespace: t.namespace, signal: ctx.signal, timeoutMs: 120_000 },
   );
   try {
@@ -128,6 +166,7 @@ export async function startTask(f: Family, t: Target, ctx: OpContext): Promise<v
     await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace }).catch(() => undefined);
     throw e;
   }
+  return updated ?? c;
 }
 
 /** Wait for the task's exit, up to ms; false when it is still running then. */
@@ -157,14 +196,14 @@ async function kill(f: Family, t: Target, signal: number, all = false): Promise<
  * and the next start creates a fresh task. The label set first keeps the exit from
  * reading as a crash.
  */
-export async function stopTask(f: Family, t: Target, task: Process | undefined, opts: StopOptions, ctx: OpContext): Promise<void> {
-  if (!task) return;
+export async function stopTask(f: Family, t: Target, task: Process | undefined, opts: StopOptions, ctx: OpContext): Promise<Container | undefined> {
+  if (!task) return undefined;
   if (task.status === 'STOPPED' || task.status === 'CREATED') {
-    if (task.status === 'CREATED') await setLabel(f, t, LABEL.stopRequested, new Date().toISOString());
+    const c = task.status === 'CREATED' ? await setLabel(f, t, LABEL.stopRequested, new Date().toISOString()) : undefined;
     await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace });
-    return;
+    return c;
   }
-  await setLabel(f, t, LABEL.stopRequested, new Date().toISOString());
+  const c = await setLabel(f, t, LABEL.stopRequested, new Date().toISOString());
   const paused = task.status === 'PAUSED' || task.status === 'PAUSING';
   if (!opts.force) {
     ctx.progress({ label: 'SIGTERM sent', done: 0, total: opts.timeoutSec, unit: 'steps' });
@@ -179,32 +218,45 @@ export async function stopTask(f: Family, t: Target, task: Process | undefined, 
     if (!(await waitExit(f, t, 10_000))) throw driverError(f.profile.id, 'TIMEOUT', `${what(f, t)} survived SIGKILL for 10 s`);
   }
   await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace });
+  return c;
 }
 
-export async function deleteWorkload(f: Family, local: string, force: boolean, ctx: OpContext): Promise<void> {
-  const { t, task } = await observeOwn(f, local, ctx.signal);
-  await locked(f, t, `delete by ${ctx.origin}`, async () => {
+/** Delete; `alsoGone` runs alongside the last steps, once the container record is gone (its snapshot images, say). */
+export async function deleteWorkload(f: Family, local: string, force: boolean, ctx: OpContext, alsoGone?: (t: Target) => Promise<void>): Promise<Target> {
+  return lockedOwn(f, local, `delete by ${ctx.origin}`, ctx.signal, async ({ t, task }) => {
     const active = task && task.status !== 'STOPPED';
     if (active && !force) throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is ${task.status.toLowerCase()}: stop it first, or delete with force`);
-    await stopTask(f, t, await getTask(f, t), { force: true, timeoutSec: 0 }, ctx);
+    await stopTask(f, t, task, { force: true, timeoutSec: 0 }, ctx);
     await f.client.call('containers.Delete', { id: t.id }, { namespace: t.namespace });
-    await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }).catch((e: unknown) => {
-      if (!isNotFound(e)) throw e;
-    });
-    await rm(workloadDir(f, t.namespace, t.id), { recursive: true, force: true });
+    // The container is gone: its rootfs and its log folder are nobody's now, and go at once.
+    await Promise.all([
+      f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      }),
+      rm(workloadDir(f, t.namespace, t.id), { recursive: true, force: true }),
+      alsoGone?.(t),
+    ]);
+    return t;
   });
 }
 
-/** Pause or resume, then wait until containerd reports the new state. */
-export async function freeze(f: Family, t: Target, want: 'PAUSED' | 'RUNNING'): Promise<void> {
-  const task = await getTask(f, t);
+/**
+ * Pause or resume, then wait until containerd reports the new state; answers the task as
+ * it then is. `seen` is the task as read under the lock, when the caller has it.
+ */
+export async function freeze(f: Family, t: Target, want: 'PAUSED' | 'RUNNING', seen?: { c: Container; task: Process | undefined }): Promise<Process> {
+  const task = seen ? seen.task : await getTask(f, t);
   const need = want === 'PAUSED' ? 'RUNNING' : 'PAUSED';
   if (task?.status !== need) {
     throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is ${task ? task.status.toLowerCase() : 'stopped'}, not ${need.toLowerCase()}`);
   }
   await f.client.call(want === 'PAUSED' ? 'tasks.Pause' : 'tasks.Resume', { container_id: t.id }, { namespace: t.namespace });
+  // runc and runsc freeze and thaw before the shim answers (the freezer cgroup has reached
+  // the state), so the answer is the new state; a Kata sandbox answers first and gets there after.
+  if (seen && sandboxOf(f, seen.c) !== 'kata') return { ...task, status: want };
   for (let i = 0; i < 100; i++) {
-    if ((await getTask(f, t))?.status === want) return;
+    const now = await getTask(f, t);
+    if (now?.status === want) return now;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw driverError(f.profile.id, 'TIMEOUT', `${what(f, t)} did not become ${want.toLowerCase()}`);

@@ -9,7 +9,7 @@ import { ensureUnpacked, getImage, resolveImage, storeImage } from './images/ima
 import { MEDIA } from './images/oci.js';
 import { unpackLayers } from './images/unpack.js';
 import { withLease } from './lease.js';
-import { freeze, locked, startTask, stopTask } from './lifecycle.js';
+import { freeze, locked, lockedOwn, startTask, stopTask } from './lifecycle.js';
 import { getContainer, getTask, observeOwn, toInfo } from './workloads.js';
 
 /**
@@ -38,17 +38,18 @@ export async function listSnapshots(f: Family, local: string, signal: AbortSigna
 
 export async function createSnapshot(f: Family, local: string, name: string, ctx: OpContext): Promise<SnapshotInfo> {
   const D = f.profile.id;
-  const { t } = await observeOwn(f, local, ctx.signal);
-  return locked(f, t, `snapshot by ${ctx.origin}`, async () => {
+  return lockedOwn(f, local, `snapshot by ${ctx.origin}`, ctx.signal, async ({ t, c, task }) => {
     const ref = snapshotRef(t.id, name);
-    if (await getImage(f, ref)) throw driverError(D, 'CONFLICT', `'${t.id}' already has a snapshot named '${name}'`);
-    const c = await getContainer(f, t);
-    const base = await getImage(f, c.image);
+    const [taken, base] = await Promise.all([getImage(f, ref), getImage(f, c.image)]);
+    if (taken) throw driverError(D, 'CONFLICT', `'${t.id}' already has a snapshot named '${name}'`);
     if (!base) throw driverError(D, 'CONFLICT', `the image '${c.image}' that '${t.id}' runs from was deleted, so its changes cannot be layered on it`);
     const resolved = await resolveImage(f, base, { signal: ctx.signal });
-    // A running task is frozen while its rootfs is read, so the layer is consistent.
-    const wasRunning = (await getTask(f, t))?.status === 'RUNNING';
-    if (wasRunning) await freeze(f, t, 'PAUSED');
+    // A running task is frozen while its rootfs is read, so the layer is consistent; it is
+    // thawed as soon as the diff is made, while the layer is unpacked and stored.
+    const wasRunning = task?.status === 'RUNNING';
+    if (wasRunning) await freeze(f, t, 'PAUSED', { c, task });
+    let thawing: Promise<unknown> | undefined;
+    const thaw = () => (thawing ??= wasRunning ? freeze(f, t, 'RUNNING', { c, task: { ...task, status: 'PAUSED' } }).catch(() => undefined) : Promise.resolve());
     try {
       return await withLease(f, async (lease) => {
         ctx.progress({ label: 'computing the changes', done: 0, total: 3, unit: 'steps' });
@@ -65,7 +66,8 @@ export async function createSnapshot(f: Family, local: string, name: string, ctx
           );
           layer = diff!;
         } finally {
-          await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: viewKey }).catch(() => undefined);
+          const removing = f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: viewKey }).catch(() => undefined);
+          await Promise.all([removing, thaw()]);
         }
         const diffId = (await blobInfo(f.client, layer.digest, { lease }))?.labels[GC.uncompressed] ?? layer.digest;
         ctx.progress({ label: 'storing the snapshot image', done: 1, total: 3, unit: 'steps' });
@@ -89,7 +91,7 @@ export async function createSnapshot(f: Family, local: string, name: string, ctx
         return { ...toSnapshot(image), sizeBytes: layer.size };
       });
     } finally {
-      if (wasRunning) await freeze(f, t, 'RUNNING').catch(() => undefined);
+      await thaw();
     }
   });
 }

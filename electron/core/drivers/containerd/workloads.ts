@@ -124,9 +124,10 @@ export async function getTask(f: Family, t: Target, signal?: AbortSignal): Promi
 export async function observe(f: Family, local: string, signal?: AbortSignal): Promise<{ t: Target; c: Container; task: Process | undefined }> {
   const t = parseLocal(f, local);
   if (!t.own && !f.profile.listsOtherNamespaces) throw driverError(f.profile.id, 'NOT_FOUND', `no ${f.profile.name} workload '${local}'`);
-  const c = await getContainer(f, t, signal);
+  // Two independent reads, at once; a task without its container answers NOT_FOUND, and the container's error wins.
+  const [c, task] = await Promise.all([getContainer(f, t, signal), getTask(f, t, signal)]);
   if (ownerOf(f, t, c) === 'sibling') throw driverError(f.profile.id, 'NOT_FOUND', `'${t.id}' belongs to the ${c.labels[LABEL.driver]} driver`);
-  return { t, c, task: await getTask(f, t, signal) };
+  return { t, c, task };
 }
 
 /** The same, for operations that change it: only what this driver created. */

@@ -26,7 +26,30 @@ export async function getImage(f: Family, ref: string, opts: CallOptions = {}): 
   }
 }
 
+/**
+ * Resolutions by the image's target digest. Content is addressed by its digest, so what a
+ * digest resolves to never changes: an image re-tagged elsewhere has another digest and
+ * misses. Bounded; per containerd address and namespace.
+ */
+const resolved = new Map<string, Promise<Omit<ResolvedImage, 'image'>>>();
+const RESOLVED_MAX = 64;
+
 export async function resolveImage(f: Family, image: Image, opts: CallOptions = {}): Promise<ResolvedImage> {
+  const digest = image.target?.digest;
+  if (!digest) return resolveAfresh(f, image, opts);
+  const key = `${f.client.address}\0${opts.namespace ?? f.client.namespace}\0${digest}`;
+  let hit = resolved.get(key);
+  if (!hit) {
+    if (resolved.size >= RESOLVED_MAX) resolved.delete(resolved.keys().next().value!);
+    hit = resolveAfresh(f, image, opts);
+    resolved.set(key, hit);
+    // A failed read (content gone, a cancelled call) is not remembered.
+    hit.catch(() => resolved.delete(key));
+  }
+  return { ...(await hit), image };
+}
+
+async function resolveAfresh(f: Family, image: Image, opts: CallOptions): Promise<ResolvedImage> {
   let target: OciDescriptor | undefined = image.target ? { mediaType: image.target.media_type, digest: image.target.digest, size: image.target.size } : undefined;
   for (let depth = 0; target && isIndexType(target.mediaType) && depth < 4; depth++) {
     target = pickManifest(await readJsonBlob<OciIndex>(f.client, target.digest, opts));
