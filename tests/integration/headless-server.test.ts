@@ -155,4 +155,14 @@ describe('novacron serve with a certificate', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('novacron: INVALID_ARGUMENT: --tls-key: give both --tls-cert and --tls-key\n');
   });
+
+  it('names a certificate it cannot read, or that is no certificate (found by the fuzzer)', async () => {
+    const t = tempHome('nc-tls3-');
+    const missing = await cli(['serve', '--port', '0', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/etc/hostname'], t.env);
+    const garbage = await cli(['serve', '--port', '0', '--tls-cert', '/etc/hostname', '--tls-key', '/etc/hostname'], t.env);
+    t.cleanup();
+    expect(missing).toMatchObject({ code: 2, stderr: "novacron: INVALID_ARGUMENT: --tls-cert: cannot read '/nonexistent/c.pem' (ENOENT)\n" });
+    expect(garbage.code).toBe(2);
+    expect(garbage.stderr).toMatch(/^novacron: INVALID_ARGUMENT: --tls-cert\/--tls-key: not a PEM certificate and its private key/);
+  });
 });

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
+import { createSecureContext } from 'node:tls';
+import { NovaError } from '../base/errors.js';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -154,7 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
   };
   const server: Server = opts.tls
-    ? createHttps({ cert: await readFile(opts.tls.certFile), key: await readFile(opts.tls.keyFile) }, handler)
+    ? createHttps(await tlsOptions(opts.tls), handler)
     : createHttp(handler);
   server.on('upgrade', onUpgrade);
 
@@ -176,4 +178,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await new Promise<void>((r) => server.close(() => r()));
   };
   return { url, loginUrl: `${url}?token=${token}`, token, port, server, close, dispose: () => void close() };
+}
+
+/** The certificate and key files, read and checked here so a bad one is named, not an internal error. */
+async function tlsOptions(tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (file: string, flag: string) =>
+    readFile(file).catch((e: NodeJS.ErrnoException) => {
+      throw new NovaError('INVALID_ARGUMENT', `--${flag}: cannot read '${file}' (${e.code ?? e.message})`, { field: flag });
+    });
+  const [cert, key] = await Promise.all([read(tls.certFile, 'tls-cert'), read(tls.keyFile, 'tls-key')]);
+  try {
+    createSecureContext({ cert, key });
+  } catch (e) {
+    throw new NovaError('INVALID_ARGUMENT', `--tls-cert/--tls-key: not a PEM certificate and its private key (${(e as Error).message})`, { field: 'tls-cert' });
+  }
+  return { cert, key };
 }
