@@ -45,20 +45,23 @@ export abstract class SharedSerialLine {
 /**
  * One session over a line the caller has already ref()'d (taken before any await, so
  * another session's unref cannot close the line under it); dispose gives that ref back.
- * The backlog goes to the first data listener, ahead of live bytes.
+ * The backlog goes to the first data listener, ahead of live bytes; what the guest prints
+ * between the backlog's read and that listener (the stream subscribing) is kept for it too.
  */
 export function serialSession(line: SharedSerialLine, backlog: string | undefined): TerminalSession {
-  let pending = backlog;
-  const subs: { dispose(): void }[] = [];
+  let early: string[] | undefined = backlog ? [backlog] : [];
+  const tap = line.data.event((d) => early?.push(d));
+  const subs: { dispose(): void }[] = [tap];
   let disposed = false;
   return {
     onData(listener) {
       const d = line.data.event(listener);
       subs.push(d);
-      if (pending) {
-        const b = pending;
-        pending = undefined;
-        queueMicrotask(() => listener(b));
+      if (early) {
+        const b = early.join('');
+        early = undefined;
+        tap.dispose();
+        if (b) queueMicrotask(() => listener(b));
       }
       return d;
     },

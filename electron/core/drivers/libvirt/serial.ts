@@ -219,7 +219,6 @@ export async function serialTerminal(lv: Lv, local: string, kind: 'exec' | 'seri
   if (state !== 'running' && state !== 'paused') throw driverError(D, 'CONFLICT', `${what(facts)} is ${state}: its serial console is closed`);
   if (!lv.local) return virshConsole(lv, uuid);
   if (!facts.consolePty) throw driverError(D, 'NOT_SUPPORTED', `${what(facts)} has no serial console on a PTY (<console type='pty'>)`);
-  const backlog = await readSerialTail(facts.serialLog);
   let opening = ptys.get(uuid);
   if (!opening) {
     const locate: Locate = async () => {
@@ -238,5 +237,15 @@ export async function serialTerminal(lv: Lv, local: string, kind: 'exec' | 'seri
     throw driverError(D, 'UNAVAILABLE', `${what(facts)}: cannot open its console ${facts.consolePty}: ${(e as Error).message}`);
   }
   line.ref();
+  // The log is read once the PTY is open, not before: what the guest printed while the
+  // PTY was being opened (seconds, on a busy host) is in the log, and the PTY's own buffer
+  // is flushed when the helper makes the terminal raw.
+  let backlog: string | undefined;
+  try {
+    backlog = await readSerialTail(facts.serialLog);
+  } catch (e) {
+    line.unref();
+    throw e;
+  }
   return serialSession(line, backlog);
 }
