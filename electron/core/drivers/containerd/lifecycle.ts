@@ -175,7 +175,9 @@ async function waitExit(f: Family, t: Target, ms: number, signal?: AbortSignal):
     await f.client.call('tasks.Wait', { container_id: t.id }, { namespace: t.namespace, timeoutMs: Math.max(ms, 1), ...(signal ? { signal } : {}) });
     return true;
   } catch (e) {
-    if (isGrpcStatus(e, grpcStatus.DEADLINE_EXCEEDED)) return false;
+    // The deadline travels to containerd: when its side expires first, it answers UNKNOWN with
+    // "context deadline exceeded" rather than the client's own DEADLINE_EXCEEDED. Both mean "still running".
+    if (isGrpcStatus(e, grpcStatus.DEADLINE_EXCEEDED) || /context deadline exceeded/.test((e as Error).message)) return false;
     if (isNotFound(e)) return true;
     throw e;
   }
