@@ -1,30 +1,12 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withQmp } from '../../electron/core/drivers/kvm/qmp.js';
 import { BOOT_BANNER, BOOT_SCREEN, bootSectorImage, bootSectorWhy } from '../helpers/guests.js';
 import { qemuWhy } from '../helpers/qemu.js';
 import { expect, test } from './fixtures.js';
 import { docShot } from './page-helpers.js';
+import { canvasPixels, sameness, screendump } from './vnc-pixels.js';
 
 const why = qemuWhy() ?? bootSectorWhy();
-
-/** QEMU's own picture of the VM's screen (PPM), as RGB rows: the truth the console must show. */
-async function screendump(qmpSocket: string): Promise<{ width: number; height: number; rgb: Buffer }> {
-  const file = join(tmpdir(), `nc-e2e-screen-${process.pid}.ppm`);
-  await withQmp(qmpSocket, (q) => q.execute('screendump', { filename: file }));
-  const data = readFileSync(file);
-  rmSync(file, { force: true });
-  // "P6\n<w> <h>\n255\n" then the pixels.
-  let at = 0;
-  const fields: string[] = [];
-  while (fields.length < 4) {
-    const end = data.indexOf(0x0a, at);
-    fields.push(...data.subarray(at, end).toString('latin1').split(' '));
-    at = end + 1;
-  }
-  return { width: Number(fields[1]), height: Number(fields[2]), rgb: data.subarray(at) };
-}
 
 /** The part of a canvas element the page-side callbacks use (the tests' tsconfig has no DOM types). */
 interface Canvas {
@@ -74,20 +56,17 @@ test('a VM from the create form, its VNC console in the browser showing the gues
   await expect.poll(() => canvas.evaluate((c: Canvas) => `${c.width}x${c.height}`)).toBe('720x400');
   await expect
     .poll(async () => {
-      const truth = await screendump(qmp);
-      const rgba = await canvas.evaluate((c: Canvas) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
-      let same = 0;
+      const [truth, shot] = await Promise.all([screendump(qmp), canvasPixels(canvas)]);
       let banner = 0;
       let blue = 0;
-      for (let i = 0, j = 0; i < truth.rgb.length; i += 3, j += 4) {
-        if (Math.abs(truth.rgb[i]! - rgba[j]!) <= 8 && Math.abs(truth.rgb[i + 1]! - rgba[j + 1]!) <= 8 && Math.abs(truth.rgb[i + 2]! - rgba[j + 2]!) <= 8) same++;
+      for (let j = 0; j < shot.px.length; j += 4) {
         const px = j / 4;
         const [x, y] = [px % 720, Math.floor(px / 720)];
-        const [r, g, b] = [rgba[j]!, rgba[j + 1]!, rgba[j + 2]!];
+        const [r, g, b] = [shot.px[j]!, shot.px[j + 1]!, shot.px[j + 2]!];
         if (y < 16 && x < BOOT_BANNER.length * 9 && near([r, g, b], BOOT_SCREEN.text)) banner++;
         if (near([r, g, b], BOOT_SCREEN.background)) blue++;
       }
-      return { sameAsQemu: same / (720 * 400) > 0.99, bannerGlyphPixels: banner > 200, mostlyBlue: blue / (720 * 400) > 0.8 };
+      return { sameAsQemu: sameness(truth, shot) > 0.99, bannerGlyphPixels: banner > 200, mostlyBlue: blue / (720 * 400) > 0.8 };
     }, { timeout: 20_000 })
     .toEqual({ sameAsQemu: true, bannerGlyphPixels: true, mostlyBlue: true });
   if (app.mode === 'web') await docShot(page, 'kvm-console');

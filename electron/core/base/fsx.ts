@@ -62,7 +62,18 @@ export async function writeJsonAtomic(path: string, value: unknown, opts: Atomic
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', 0o600, opts);
 }
 
-/** Read JSON; undefined when the file does not exist. A corrupt file is an error, never silently empty. */
+/** A file that is not there (or whose directory is not) reads as undefined. */
+const absent = (e: unknown) => isNodeError(e, 'ENOENT') || isNodeError(e, 'ENOTDIR');
+
+/** A corrupt file is an error naming it, never silently empty. */
+function parseJson<T>(path: string, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /**
  * readJson, synchronously: for many small files read at once (a listing's records), where
  * each promise read's four trips through libuv's threadpool (open, fstat, read, close) cost
@@ -73,29 +84,16 @@ export function readJsonSync<T>(path: string): T | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    if (isNodeError(e, 'ENOENT') || isNodeError(e, 'ENOTDIR')) return undefined;
+    if (absent(e)) return undefined;
     throw e;
   }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  return parseJson<T>(path, text);
 }
 
+/** Read JSON; undefined when the file does not exist. A corrupt file is an error, never silently empty. */
 export async function readJson<T>(path: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if (isNodeError(e, 'ENOENT') || isNodeError(e, 'ENOTDIR')) return undefined;
-    throw e;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const text = await readFile(path, 'utf8').catch((e: unknown) => (absent(e) ? undefined : Promise.reject(e)));
+  return text === undefined ? undefined : parseJson<T>(path, text);
 }
 
 export async function exists(path: string): Promise<boolean> {
