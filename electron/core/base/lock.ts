@@ -77,15 +77,24 @@ const madeDirs = new Set<string>();
 
 /**
  * withLock for a lock named `name` inside `dir`: the dir is made once per process (and
- * again when it vanished since: the lock's mkdir then fails with ENOENT).
+ * again when it vanished since: the lock's mkdir then fails with ENOENT). `acquire` takes
+ * the lock itself (acquireLinkLock: one syscall, for locks taken on every lifecycle call).
  */
-export async function withLockIn<T>(dir: string, name: string, op: string, what: string, fn: () => Promise<T>, mode?: number): Promise<T> {
+export async function withLockIn<T>(
+  dir: string,
+  name: string,
+  op: string,
+  what: string,
+  fn: () => Promise<T>,
+  mode?: number,
+  acquire: typeof acquireLock = acquireLock,
+): Promise<T> {
   const take = async () => {
     if (!madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true, ...(mode !== undefined ? { mode } : {}) });
       madeDirs.add(dir);
     }
-    return acquireLock(join(dir, name), op, what);
+    return acquire(join(dir, name), op, what);
   };
   const lock = await take().catch((e: unknown) => {
     if (!isNodeError(e, 'ENOENT')) throw e;
