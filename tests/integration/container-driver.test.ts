@@ -144,11 +144,15 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     const w = await make('life', { cmd: 'sh', args: ['-c', 'while :; do sleep 1; done'] });
     expect((await client.call('workloads.start', { id: w.id })).state).toBe('running');
     expect((await engineView('life')).State.Running).toBe(true);
-    await expect(client.call('workloads.start', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT' });
+    // The engine's own refusals (304, 409), in the contract's words: the router reads nothing first.
+    await expect(client.call('workloads.start', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: `container: '${P}-life' is already running` });
 
     expect((await client.call('workloads.pause', { id: w.id })).state).toBe('paused');
     expect((await engineView('life')).State.Paused).toBe(true);
     await expect(client.call('workloads.pause', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already paused') });
+    await expect(client.call('workloads.start', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('is already paused') });
+    await expect(client.call('workloads.delete', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('is paused: stop it first') });
+    expect((await engineView('life')).State.Paused).toBe(true);
     expect((await client.call('workloads.resume', { id: w.id })).state).toBe('running');
 
     await expect(client.call('workloads.delete', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('force') });

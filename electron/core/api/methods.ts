@@ -91,8 +91,10 @@ export function createMethods(core: Core): MethodImpl {
 
     'workloads.start': async ({ id }, ctx) => {
       const { driver, local } = await target(id, 'start');
-      const now = await driver.info(local, ctx.signal);
-      if (isActive(now)) throw new NovaError('CONFLICT', `${driver.id}: '${now.name}' is already ${now.state}`, { driver: driver.id });
+      if (!driver.refusesActive) {
+        const now = await driver.info(local, ctx.signal);
+        if (isActive(now)) throw new NovaError('CONFLICT', `${driver.id}: '${now.name}' is already ${now.state}`, { driver: driver.id });
+      }
       return changed(await driver.start!(local, ctx));
     },
 
@@ -118,9 +120,9 @@ export function createMethods(core: Core): MethodImpl {
 
     'workloads.delete': async ({ id, force }, ctx) => {
       const { driver, local } = await target(id, 'delete');
-      const now = await driver.info(local, ctx.signal);
-      if (isActive(now) && !force) {
-        throw new NovaError('CONFLICT', `${driver.id}: '${now.name}' is ${now.state}: stop it first, or delete with force`, { driver: driver.id });
+      if (!driver.refusesActive) {
+        const now = await driver.info(local, ctx.signal);
+        if (isActive(now) && !force) throw new NovaError('CONFLICT', `${driver.id}: '${now.name}' is ${now.state}: stop it first, or delete with force`, { driver: driver.id });
       }
       await driver.delete!(local, { force: force ?? false }, ctx);
       events.publish({ type: 'workload-removed', id });
@@ -162,7 +164,9 @@ export function createMethods(core: Core): MethodImpl {
     'snapshots.create': async ({ id, name }, ctx) => {
       const { driver, local } = await target(id, 'snapshot');
       const snap = await driver.snapshots!.create(local, name, ctx);
-      changed(await driver.info(local, ctx.signal));
+      // The workload's row as it now is goes out on the event stream (best effort: the snapshot
+      // is made whatever that read says); the answer is the snapshot and does not wait for it.
+      void driver.info(local, ctx.signal).then(changed, () => undefined);
       return snap;
     },
     'snapshots.revert': async ({ id, name }, ctx) => {

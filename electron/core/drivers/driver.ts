@@ -83,6 +83,14 @@ export interface Driver {
   inspect(local: string, signal: AbortSignal): Promise<WorkloadDetail>;
 
   create?(spec: CreateSpec, ctx: OpContext): Promise<WorkloadInfo>;
+  /**
+   * Set when start and delete refuse an active (running or paused) workload themselves, as
+   * CONFLICT naming it: start always, delete unless forced; decided on the engine's own
+   * refusal or on a read under the workload's lock. The router then does not read the
+   * workload first, a round trip per call that decided on a state which could change
+   * before the call anyway.
+   */
+  readonly refusesActive?: boolean;
   start?(local: string, ctx: OpContext): Promise<WorkloadInfo>;
   stop?(local: string, opts: StopOptions, ctx: OpContext): Promise<WorkloadInfo>;
   delete?(local: string, opts: { force: boolean }, ctx: OpContext): Promise<void>;

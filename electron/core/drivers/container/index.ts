@@ -145,9 +145,14 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
 
     // Lifecycle calls on one container are one at a time across every NovaCron process (a second
     // caller gets CONFLICT at once): the engine itself answers racing calls with 500s, or hangs.
+    // The engine refuses what the contract refuses, so the router reads nothing first (refusesActive):
+    // start answers 304 for a running container and 409 for a paused one; remove answers 409 for
+    // either without force. Both refusals become CONFLICT in the contract's words.
+    refusesActive: true,
+
     start: (local, op) =>
       ctx.exclusive(local, `start by ${op.origin}`, async () => {
-        // Which container is all start needs: the engine's start is idempotent (304), and the answer is inspected afresh.
+        // Which container is all start needs; the answer is inspected afresh.
         const { f } = await ctx.onRecent(
           local,
           op.signal,
@@ -155,7 +160,10 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
             try {
               await f.container.start();
             } catch (e) {
-              if (statusOf(e) !== 304) throw engineError(e, `start '${f.c.Name.slice(1)}'`);
+              const name = f.c.Name.slice(1);
+              if (statusOf(e) === 304) throw driverError(D, 'CONFLICT', `'${name}' is already running`);
+              if (statusOf(e) === 409 && /paused/i.test(engineError(e).message)) throw driverError(D, 'CONFLICT', `'${name}' is already paused`);
+              throw engineError(e, `start '${name}'`);
             }
           },
           true,
@@ -213,7 +221,14 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
           op.signal,
           (f) => {
             listing ??= snapshots.listAll(f);
-            return call(`delete '${f.c.Name.slice(1)}'`, () => f.container.remove({ force: opts.force, v: false }));
+            return f.container.remove({ force: opts.force, v: false }).catch((e: unknown) => {
+              const name = f.c.Name.slice(1);
+              const why = engineError(e).message;
+              if (statusOf(e) === 409 && /running|paused|restarting/i.test(why)) {
+                throw driverError(D, 'CONFLICT', `'${name}' is ${/paused/i.test(why) ? 'paused' : 'running'}: stop it first, or delete with force`);
+              }
+              throw engineError(e, `delete '${name}'`);
+            });
           },
           true,
         );

@@ -40,20 +40,23 @@ export function snapshotOps(ctx: ContainerContext) {
     list,
 
     create: async (local: string, snap: string, op: OpContext): Promise<SnapshotInfo> => {
-      const f = await ctx.find(local, op.signal);
-      const repo = repoOf(f);
-      const images = f.engine.docker;
-      // A commit onto an existing tag would move it silently: the name must be free.
-      const taken = await images.getImage(`${repo}:${snap}`).inspect().then(
-        () => true,
-        (e: unknown) => (statusOf(e) === 404 ? false : Promise.reject(engineError(e, 'snapshots'))),
-      );
-      if (taken) throw driverError(D, 'CONFLICT', `'${name(f)}' already has a snapshot named '${snap}'`);
-      op.progress({ label: `committing ${name(f)}`, done: 0, unit: 'steps' });
-      const { Id } = (await call('commit', () =>
-        f.container.commit({ repo, tag: snap, comment: `NovaCron snapshot '${snap}' of ${name(f)}`, pause: true, abortSignal: op.signal } as object),
-      )) as { Id: string };
-      const img = await call('snapshots', () => images.getImage(Id).inspect());
+      // A recent sighting says which container and its name: the commit itself fails (404) when it
+      // was recreated since, and is then made on the container found afresh.
+      const { f, result: Id } = await ctx.onRecent(local, op.signal, async (f) => {
+        const repo = repoOf(f);
+        // A commit onto an existing tag would move it silently: the name must be free.
+        const taken = await f.engine.docker.getImage(`${repo}:${snap}`).inspect().then(
+          () => true,
+          (e: unknown) => (statusOf(e) === 404 ? false : Promise.reject(engineError(e, 'snapshots'))),
+        );
+        if (taken) throw driverError(D, 'CONFLICT', `'${name(f)}' already has a snapshot named '${snap}'`);
+        op.progress({ label: `committing ${name(f)}`, done: 0, unit: 'steps' });
+        const made = (await call('commit', () =>
+          f.container.commit({ repo, tag: snap, comment: `NovaCron snapshot '${snap}' of ${name(f)}`, pause: true, abortSignal: op.signal } as object),
+        )) as { Id: string };
+        return made.Id;
+      });
+      const img = await call('snapshots', () => f.engine.docker.getImage(Id).inspect());
       return { name: snap, createdAt: new Date(img.Created).toISOString(), sizeBytes: img.Size, kind: 'filesystem image (docker commit)' };
     },
 

@@ -93,6 +93,9 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
       return createWorkload(f, spec as ContainerdCreateSpec | KataCreateSpec, await found(), ctx);
     },
 
+    // startTask and deleteWorkload refuse an active task themselves, on the read they make under the lock.
+    refusesActive: true,
+
     // Each answer is built from what the operation's own calls returned (the container record
     // an update answers with, the task read once after), not from a second read of both.
     start: (local, ctx) =>
