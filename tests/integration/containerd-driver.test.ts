@@ -99,8 +99,11 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
 
     expect((await client.call('workloads.pause', { id: w.id })).state).toBe('paused');
     expect(ctr(ns, ['tasks', 'ls'])).toMatch(/web\s+\d+\s+PAUSED/);
+    // Pause and resume go straight to the engine; its refusal is read afresh and named.
+    await expect(client.call('workloads.pause', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('is paused, not running') });
     expect((await client.call('workloads.resume', { id: w.id })).state).toBe('running');
     expect(ctr(ns, ['tasks', 'ls'])).toMatch(/web\s+\d+\s+RUNNING/);
+    await expect(client.call('workloads.resume', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('is running, not paused') });
 
     await expect(client.call('workloads.delete', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT' });
     // sh as pid 1 ignores SIGTERM: the stop escalates to SIGKILL after the timeout.
@@ -108,6 +111,7 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
     expect((await client.call('workloads.stop', { id: w.id, timeoutSec: 1 })).state).toBe('stopped');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
     expect(ctr(ns, ['tasks', 'ls'])).not.toMatch(/\bweb\b/);
+    await expect(client.call('workloads.pause', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('is stopped, not running') });
 
     expect((await client.call('workloads.start', { id: w.id })).state).toBe('running');
     await client.call('workloads.delete', { id: w.id, force: true });

@@ -11,7 +11,8 @@ import { stdioFiles } from './stdio.js';
 import { watchEvents } from './events.js';
 import { deleteImage, listImages } from './images/images.js';
 import { importArchive } from './images/import.js';
-import { createWorkload, deleteWorkload, freeze, lockedOwn, scaleWorkload, startTask, stopTask } from './lifecycle.js';
+import { createWorkload, deleteWorkload, freezeOwn, lockedOwn, scaleWorkload, startTask, stopTask } from './lifecycle.js';
+import { see } from './sightings.js';
 import { taskMetrics } from './metrics.js';
 import { detectRuntimes, type Runtimes } from './runtimes.js';
 import { createSnapshot, deleteAllSnapshots, deleteSnapshot, listSnapshots, revertSnapshot } from './snapshots.js';
@@ -101,7 +102,9 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
     start: (local, ctx) =>
       lockedOwn(f, local, `start by ${ctx.origin}`, ctx.signal, async (o) => {
         const c = await startTask(f, o.t, ctx, o);
-        return toInfo(f, o.t, c, await getTask(f, o.t));
+        const task = await getTask(f, o.t);
+        see(f, o.t, c, task);
+        return toInfo(f, o.t, c, task);
       }),
 
     stop: (local, opts, ctx) =>
@@ -118,11 +121,8 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
         return toInfo(f, o.t, c, await getTask(f, o.t));
       }),
 
-    pause: (local, ctx) =>
-      lockedOwn(f, local, `pause by ${ctx.origin}`, ctx.signal, async (o) => toInfo(f, o.t, o.c, await freeze(f, o.t, 'PAUSED', o))),
-
-    resume: (local, ctx) =>
-      lockedOwn(f, local, `resume by ${ctx.origin}`, ctx.signal, async (o) => toInfo(f, o.t, o.c, await freeze(f, o.t, 'RUNNING', o))),
+    pause: (local, ctx) => freezeOwn(f, local, 'PAUSED', `pause by ${ctx.origin}`, ctx.signal),
+    resume: (local, ctx) => freezeOwn(f, local, 'RUNNING', `resume by ${ctx.origin}`, ctx.signal),
 
     async delete(local, opts, ctx) {
       await deleteWorkload(f, local, opts.force, ctx, (t) => deleteAllSnapshots(f, t));

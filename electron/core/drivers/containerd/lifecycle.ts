@@ -15,6 +15,7 @@ import { ensureNamespace, withLeaseAlong } from './lease.js';
 import type { Runtimes } from './runtimes.js';
 import { runtimeFor } from './runtimes.js';
 import { generateSpec, resourcesOf, runFieldsOf, type OciSpec } from './spec.js';
+import { forgetSeen, see, seen } from './sightings.js';
 import { definitionOf, findContainer, getContainer, getTask, observeOwn, sandboxOf, toInfo, type Definition } from './workloads.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 
@@ -39,7 +40,46 @@ export async function lockedOwn<T>(f: Family, local: string, op: string, signal:
   const t = parseLocal(f, local);
   // Not ours to change: observeOwn says why, with no lock taken for it.
   if (!t.own) await observeOwn(f, local, signal);
-  return locked(f, t, op, async () => fn(await observeOwn(f, local, signal)));
+  return locked(f, t, op, async () => {
+    const o = await observeOwn(f, local, signal);
+    see(f, o.t, o.c, o.task);
+    return fn(o);
+  });
+}
+
+/**
+ * Pause or resume. The engine checks the task's state itself (containerd refuses "cannot pause
+ * a paused container", "task … not found"), so when this process read the container under
+ * its lock lately (sightings.ts), that sighting says whose it is and the call goes at once;
+ * only a refusal is read afresh, to answer why in the contract's words. Kata sandboxes,
+ * which get to the state after the answer, and workloads not seen lately take the full path.
+ */
+export async function freezeOwn(f: Family, local: string, want: 'PAUSED' | 'RUNNING', op: string, signal: AbortSignal): Promise<WorkloadInfo> {
+  const full = () =>
+    lockedOwn(f, local, op, signal, async (o) => {
+      const task = await freeze(f, o.t, want, o);
+      see(f, o.t, o.c, task);
+      return toInfo(f, o.t, o.c, task);
+    });
+  const t = parseLocal(f, local);
+  const hit = t.own ? seen(f, t) : undefined;
+  if (!hit || sandboxOf(f, hit.c) === 'kata') return full();
+  let refused = false;
+  const info = await locked(f, t, op, async () => {
+    try {
+      await f.client.call(want === 'PAUSED' ? 'tasks.Pause' : 'tasks.Resume', { container_id: t.id }, { namespace: t.namespace, signal });
+    } catch (e) {
+      if (isGrpcStatus(e, grpcStatus.UNAVAILABLE) || isGrpcStatus(e, grpcStatus.CANCELLED)) throw e;
+      refused = true;
+      return undefined;
+    }
+    const task = hit.task ? { ...hit.task, status: want } : await getTask(f, t, signal);
+    see(f, t, hit.c, task);
+    return toInfo(f, t, hit.c, task);
+  });
+  // Refused: whose it is and what state it is in, read afresh under the lock, say why (or it is tried once more).
+  if (refused) return full();
+  return info!;
 }
 
 /** Set or remove (undefined) one label; containerd answers with the updated record. */
@@ -224,9 +264,25 @@ export async function stopTask(f: Family, t: Target, task: Process | undefined, 
   return c;
 }
 
-/** Delete; `alsoGone` runs alongside the last steps, once the container record is gone (its snapshot images, say). */
-export async function deleteWorkload(f: Family, local: string, force: boolean, ctx: OpContext, alsoGone?: (t: Target) => Promise<void>): Promise<Target> {
-  return lockedOwn(f, local, `delete by ${ctx.origin}`, ctx.signal, async ({ t, task }) => {
+/**
+ * Delete. `alsoGone` starts under the lock alongside the read of the workload (a listing of
+ * its snapshot images, say) and answers what to remove once the container record is gone,
+ * which runs alongside the last steps.
+ */
+export async function deleteWorkload(
+  f: Family,
+  local: string,
+  force: boolean,
+  ctx: OpContext,
+  alsoGone?: (t: Target) => Promise<() => Promise<void>>,
+): Promise<Target> {
+  const t0 = parseLocal(f, local);
+  if (!t0.own) await observeOwn(f, local, ctx.signal);
+  return locked(f, t0, `delete by ${ctx.origin}`, async () => {
+    const also = alsoGone?.(t0);
+    also?.catch(() => undefined); // awaited below, unless the read refuses first
+    const { t, task } = await observeOwn(f, local, ctx.signal);
+    forgetSeen(f, t);
     const active = task && task.status !== 'STOPPED';
     if (active && !force) throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is ${task.status.toLowerCase()}: stop it first, or delete with force`);
     await stopTask(f, t, task, { force: true, timeoutSec: 0 }, ctx);
@@ -237,7 +293,7 @@ export async function deleteWorkload(f: Family, local: string, force: boolean, c
         if (!isNotFound(e)) throw e;
       }),
       rm(workloadDir(f, t.namespace, t.id), { recursive: true, force: true }),
-      alsoGone?.(t),
+      also?.then((remove) => remove()),
     ]);
     return t;
   });

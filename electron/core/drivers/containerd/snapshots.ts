@@ -134,7 +134,13 @@ export async function deleteSnapshot(f: Family, local: string, name: string, ctx
 }
 
 /** Snapshot images of a workload, removed with it. */
-export async function deleteAllSnapshots(f: Family, t: Target): Promise<void> {
+/**
+ * A workload's snapshot images: listed at once (while the workload is read, under its lock),
+ * and the returned step deletes them once the workload is gone.
+ */
+export async function deleteAllSnapshots(f: Family, t: Target): Promise<() => Promise<void>> {
   const { images } = await f.client.call('images.List', { filters: [`labels."${LABEL.snapshotOf}"=="${t.id}"`] });
-  for (const i of images) await f.client.call('images.Delete', { name: i.name }).catch(() => undefined);
+  return async () => {
+    for (const i of images) await f.client.call('images.Delete', { name: i.name }).catch(() => undefined);
+  };
 }
