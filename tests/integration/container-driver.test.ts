@@ -95,6 +95,23 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     }
   });
 
+  it("answers a create with the row a read then shows: the image's defaults merged as the engine merges them", async () => {
+    const cases: Record<string, Record<string, unknown>> = {
+      dflt: { cmd: undefined },
+      args: { cmd: undefined, args: ['sleep', '300'] },
+      ep: { cmd: undefined, entrypoint: ['sleep'], args: ['300'] },
+      epcmd: { entrypoint: ['sh', '-c'], cmd: 'sleep 300' },
+      cleared: { entrypoint: [], cmd: 'sleep', args: ['300'], memoryMB: 32, cpus: 0.25 },
+    };
+    for (const [name, extra] of Object.entries(cases)) {
+      const w = await make(name, extra);
+      const read = (await client.call('workloads.inspect', { id: w.id })).info;
+      // The created time is the engine's: the create answers without it rather than guess it.
+      expect(read, name).toEqual({ ...w, createdAt: expect.any(String) });
+      await client.call('workloads.delete', { id: w.id });
+    }
+  });
+
   it('creates with every option, and the engine holds them; docker ps shows the same name', async () => {
     const port = await freePort();
     const w = await make('full', {

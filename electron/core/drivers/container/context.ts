@@ -135,6 +135,12 @@ export class ContainerContext {
     return this.remember({ local, engine, away: false, c, container: engine.docker.getContainer(c.Id) });
   }
 
+  /** A container this process just made, by its engine id: the next lookup is one inspect, not a listing by label. */
+  madeId(local: string, engine: Engine, id: string): void {
+    this.where.set(local, { engine: engine.address.text, id });
+    this.last.delete(local);
+  }
+
   private remember(f: Found): Found {
     this.where.set(f.local, { engine: f.engine.address.text, id: f.c.Id });
     this.last.set(f.local, { at: Date.now(), found: f });

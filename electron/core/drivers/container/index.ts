@@ -19,7 +19,7 @@ import { migrate } from './migrate.js';
 import { stopQuietly } from './recreate.js';
 import { snapshotOps } from './snapshots.js';
 import { configOf, createOptions } from './spec.js';
-import { infoOf } from './state.js';
+import { createdInfoOf, infoOf } from './state.js';
 import { openTerminal } from './terminal.js';
 
 const MiB = 1024 * 1024;
@@ -130,15 +130,22 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       const engine = await home();
       const id = randomBytes(6).toString('hex');
       const body = createOptions(s, { id, origin: op.origin, node: ctx.node });
+      // A container only created is answered from what was asked and the image's default command,
+      // read alongside the create rather than an inspect after it (createdInfoOf).
+      const defaults = s.start ? undefined : engine.docker.getImage(s.image).inspect({ abortSignal: op.signal } as object);
+      defaults?.catch(() => undefined); // an image the engine lacks is pulled by the create, and read again below
       const created = await createPulling(engine, s.image, s.name, body, op);
-      if (s.start) {
-        try {
-          await call(`start '${s.name}'`, () => created.start());
-        } catch (e) {
-          // `run` that cannot start leaves nothing behind.
-          await created.remove({ force: true }).catch(() => undefined);
-          throw e;
-        }
+      if (defaults) {
+        const image = await defaults.catch(() => call('inspect', () => engine.docker.getImage(s.image).inspect()));
+        ctx.madeId(id, engine, created.id);
+        return createdInfoOf(body, image.Config);
+      }
+      try {
+        await call(`start '${s.name}'`, () => created.start());
+      } catch (e) {
+        // `run` that cannot start leaves nothing behind.
+        await created.remove({ force: true }).catch(() => undefined);
+        throw e;
       }
       return ctx.info(ctx.made(id, engine, await call('inspect', () => created.inspect())));
     },
@@ -173,17 +180,29 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
 
     stop: (local, opts, op) =>
       ctx.exclusive(local, `stop by ${op.origin}`, async () => {
-        const f = await ctx.find(local, op.signal, true);
-        const name = f.c.Name.slice(1);
-        if (!f.c.State.Running) return ctx.info(f);
-        if (opts.force) {
-          await call(`kill '${name}'`, () => f.container.kill({ signal: 'SIGKILL' }));
-          // Bounded: a start by someone else right after the kill would keep "not-running" from ever coming.
-          await f.container.wait({ condition: 'not-running', abortSignal: AbortSignal.any([op.signal, AbortSignal.timeout(10_000)]) } as object).catch(() => undefined);
-        } else {
-          op.progress({ label: `stopping ${name} (SIGTERM, SIGKILL after ${opts.timeoutSec}s)`, done: 0, total: opts.timeoutSec, unit: 'steps' });
-          await call(`stop '${name}'`, () => stopQuietly(f.container, opts.timeoutSec));
-        }
+        // A recent sighting says which container; whether it runs is the engine's to say (stop
+        // answers 304, kill 409 "is not running"): stopping what is stopped is not an error.
+        const { f } = await ctx.onRecent(
+          local,
+          op.signal,
+          async (f) => {
+            const name = f.c.Name.slice(1);
+            if (opts.force) {
+              try {
+                await f.container.kill({ signal: 'SIGKILL' });
+              } catch (e) {
+                if (statusOf(e) === 409 && /not running/i.test(engineError(e).message)) return;
+                throw engineError(e, `kill '${name}'`);
+              }
+              // Bounded: a start by someone else right after the kill would keep "not-running" from ever coming.
+              await f.container.wait({ condition: 'not-running', abortSignal: AbortSignal.any([op.signal, AbortSignal.timeout(10_000)]) } as object).catch(() => undefined);
+            } else {
+              op.progress({ label: `stopping ${name} (SIGTERM, SIGKILL after ${opts.timeoutSec}s)`, done: 0, total: opts.timeoutSec, unit: 'steps' });
+              await call(`stop '${name}'`, () => stopQuietly(f.container, opts.timeoutSec));
+            }
+          },
+          true,
+        );
         return after(f, op.signal);
       }),
 

@@ -51,8 +51,16 @@ export function stateOf(s: Inspect['State']): { state: WorkloadState; exit?: Exi
 
 const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 
-export function summaryOf(c: Inspect): string {
-  const cmd = [...(c.Config.Entrypoint ?? []), ...(c.Config.Cmd ?? [])].join(' ');
+/** What a row's summary is made of: a container's inspect, or a create body with its image's defaults. */
+interface SummarySource {
+  Config: { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null; Labels?: Record<string, string> | null; Image?: string };
+  HostConfig: { Memory?: number; NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; CpuShares?: number };
+}
+
+const words = (v: string[] | string | null | undefined) => (Array.isArray(v) ? v : v ? [v] : []);
+
+export function summaryOf(c: SummarySource): string {
+  const cmd = [...words(c.Config.Entrypoint), ...words(c.Config.Cmd)].join(' ');
   const labels = c.Config.Labels ?? {};
   // A reverted container runs from a snapshot image: name what it was made from, and which snapshot.
   const image = labels[LABEL.image] ?? c.Config.Image;
@@ -81,6 +89,37 @@ export function infoOf(c: Inspect, engineLabel?: string): WorkloadInfo {
     ...(active && time(c.State.StartedAt) ? { startedAt: c.State.StartedAt } : {}),
     ...(exit && !active ? { exit } : {}),
     summary: engineLabel ? `${summaryOf(c)} · on ${engineLabel}` : summaryOf(c),
+    ...(runtime ? { runtime } : {}),
+  };
+}
+
+/**
+ * The row of a container just created and not started, from the create body and its image's
+ * defaults, merged as the engine merges them: the entrypoint asked (an empty one clears the
+ * image's) or the image's; the command asked, or the image's when no entrypoint was. A
+ * created container has not run: nothing else in the row comes from the engine but its
+ * created time, which is left out rather than guessed (the next read or engine event has it).
+ */
+export function createdInfoOf(body: Dockerode.ContainerCreateOptions, image: { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null }): WorkloadInfo {
+  const entrypointAsked = body.Entrypoint !== undefined && body.Entrypoint !== null;
+  const ownEntrypoint = words(body.Entrypoint).length > 0;
+  const labels = body.Labels ?? {};
+  const runtime = body.HostConfig?.Runtime && body.HostConfig.Runtime !== 'runc' ? body.HostConfig.Runtime : undefined;
+  return {
+    id: workloadId(D, localIdOf({ Id: '', Labels: labels })),
+    driver: D,
+    name: body.name ?? '',
+    state: 'stopped',
+    managed: isManaged(labels),
+    summary: summaryOf({
+      Config: {
+        Entrypoint: entrypointAsked ? body.Entrypoint : image.Entrypoint,
+        Cmd: words(body.Cmd).length > 0 || ownEntrypoint ? body.Cmd : image.Cmd,
+        Labels: labels,
+        ...(body.Image ? { Image: body.Image } : {}),
+      },
+      HostConfig: body.HostConfig ?? {},
+    }),
     ...(runtime ? { runtime } : {}),
   };
 }

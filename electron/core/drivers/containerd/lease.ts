@@ -22,7 +22,10 @@ export async function withLease<T>(f: Family, fn: (lease: string) => Promise<T>)
 
 /**
  * withLease, with the lease made while `along` runs (reads that need no lease), so the two
- * round trips overlap; fn gets along's answer. Nothing is left behind if either fails.
+ * round trips overlap; fn gets along's answer. The lease is released once fn has answered,
+ * without waiting for containerd's reply: what fn made is referenced by then (a container
+ * record holds its snapshot), and a release that never arrives (the process ended first)
+ * leaves a lease that expires by itself (LEASE_TTL_MS), holding nothing anybody still needs.
  */
 export async function withLeaseAlong<A, T>(f: Family, along: Promise<A>, fn: (lease: string, a: A) => Promise<T>): Promise<T> {
   const id = `novacron-${randomBytes(8).toString('hex')}`;
@@ -35,7 +38,7 @@ export async function withLeaseAlong<A, T>(f: Family, along: Promise<A>, fn: (le
     if (made.status === 'rejected') throw made.reason;
     return await fn(id, got.value);
   } finally {
-    if (made.status === 'fulfilled') await f.client.call('leases.Delete', { id }).catch(() => undefined);
+    if (made.status === 'fulfilled') void f.client.call('leases.Delete', { id }).catch(() => undefined);
   }
 }
 
