@@ -256,9 +256,19 @@ export async function stopTask(f: Family, t: Target, task: Process | undefined, 
   }
   if (opts.force || !(await waitExit(f, t, opts.timeoutSec * 1000, ctx.signal))) {
     if (!opts.force) ctx.progress({ label: `still running after ${opts.timeoutSec}s: SIGKILL`, done: opts.timeoutSec, total: opts.timeoutSec, unit: 'steps' });
-    await kill(f, t, SIGKILL, true);
-    if (paused && opts.force) await f.client.call('tasks.Resume', { container_id: t.id }, { namespace: t.namespace }).catch(() => undefined);
-    if (!(await waitExit(f, t, 10_000))) throw driverError(f.profile.id, 'TIMEOUT', `${what(f, t)} survived SIGKILL for 10 s`);
+    // The wait goes out with the kill, not after it (one round trip less): a wait on a task that
+    // has already exited answers at once. It is called off when the kill fails.
+    const calledOff = new AbortController();
+    const exited = waitExit(f, t, 10_000, calledOff.signal);
+    exited.catch(() => undefined);
+    try {
+      await kill(f, t, SIGKILL, true);
+      if (paused && opts.force) await f.client.call('tasks.Resume', { container_id: t.id }, { namespace: t.namespace }).catch(() => undefined);
+    } catch (e) {
+      calledOff.abort();
+      throw e;
+    }
+    if (!(await exited)) throw driverError(f.profile.id, 'TIMEOUT', `${what(f, t)} survived SIGKILL for 10 s`);
   }
   await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace });
   return c;
@@ -286,14 +296,16 @@ export async function deleteWorkload(
     const active = task && task.status !== 'STOPPED';
     if (active && !force) throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is ${task.status.toLowerCase()}: stop it first, or delete with force`);
     await stopTask(f, t, task, { force: true, timeoutSec: 0 }, ctx);
-    await f.client.call('containers.Delete', { id: t.id }, { namespace: t.namespace });
-    // The container is gone: its rootfs and its log folder are nobody's now, and go at once.
+    // The record and its rootfs snapshot at once: ctr removes the snapshot first, so a record
+    // left without it (a delete that failed half-way) is what ctr can leave too, and the next
+    // delete finishes it. Once the record is gone, its log folder and snapshot images follow.
     await Promise.all([
+      f.client.call('containers.Delete', { id: t.id }, { namespace: t.namespace }).then(() =>
+        Promise.all([rm(workloadDir(f, t.namespace, t.id), { recursive: true, force: true }), also?.then((remove) => remove())]),
+      ),
       f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }).catch((e: unknown) => {
         if (!isNotFound(e)) throw e;
       }),
-      rm(workloadDir(f, t.namespace, t.id), { recursive: true, force: true }),
-      also?.then((remove) => remove()),
     ]);
     return t;
   });
