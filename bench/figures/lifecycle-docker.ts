@@ -71,8 +71,10 @@ export async function lifecycleDocker(ctx: BenchContext): Promise<Entry[]> {
       ctx.reps(10),
     );
     return lifecycleEntries('docker', results, {
-      create: "NovaCron answers with the engine's inspect of the new container (its created time, the image's defaults in the summary): one round trip after the create",
-      delete: "NovaCron checks first that it is not running (the delete rule: one inspect) and lists the workload's snapshot images (while the container is removed); raw removes the one image it knows",
+      create: "NovaCron reads the image's default command alongside the create (for the answer's summary); no round trip after it",
+      start: 'NovaCron reads the container before the start (the create answered without an inspect) and inspects it after, for the answer',
+      stop: 'NovaCron inspects the container after the stop, for the answer (its exit)',
+      delete: "NovaCron lists the workload's snapshot images while the container is removed (the engine refuses a running one itself); raw removes the one image it knows",
     });
   } finally {
     await contract.close();
