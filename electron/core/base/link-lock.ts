@@ -1,8 +1,9 @@
 import { lstatSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NovaError, isNodeError } from './errors.js';
 import type { Lock, LockOwner } from './lock.js';
+import { ABANDONED_MS, removeIfStillStale } from './lock-takeover.js';
 import { isSameProcess, readStatSync } from './procfs.js';
 
 /**
@@ -87,40 +88,20 @@ function readOwner(path: string): LockOwner | 'half-made' | undefined {
   return { pid: Number(pid), startTicks: Number(ticks), op: op.join(':'), since };
 }
 
-/** An older NovaCron's lock dir with no owner file yet is being taken; after this long it is abandoned. */
-const HALF_MADE_MS = 5_000;
-
 async function isStale(path: string, owner: LockOwner | 'half-made'): Promise<boolean> {
   if (owner !== 'half-made') return !(await isSameProcess(owner.pid, owner.startTicks));
   try {
-    return Date.now() - (await stat(path)).mtimeMs > HALF_MADE_MS;
+    return Date.now() - (await stat(path)).mtimeMs > ABANDONED_MS;
   } catch {
     return false; // vanished: the next attempt takes it
   }
 }
 
-/**
- * Remove a stale lock without racing another process doing the same: a guard dir is made
- * first (rare, so its cost does not matter), and the owner is read again under it, so a
- * fresh lock is never removed.
- */
+/** Remove the stale lock at path, unless its owner changed meanwhile (lock-takeover.ts). */
 async function takeOver(path: string, seen: LockOwner | 'half-made'): Promise<void> {
-  const guard = `${path}.takeover`;
-  try {
-    await mkdir(guard);
-  } catch (e) {
-    if (!isNodeError(e, 'EEXIST')) throw e;
-    // A takeover is in progress, or its taker died; the latter is cleared after a while.
-    const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
-    if (age > HALF_MADE_MS) await rm(guard, { recursive: true, force: true });
-    await new Promise((r) => setTimeout(r, 20));
-    return;
-  }
-  try {
+  await removeIfStillStale(path, async () => {
     const now = readOwner(path);
     const same = now === seen || (typeof now === 'object' && typeof seen === 'object' && now.pid === seen.pid && now.startTicks === seen.startTicks);
-    if (now !== undefined && same && (await isStale(path, now))) await rm(path, { recursive: true, force: true });
-  } finally {
-    await rm(guard, { recursive: true, force: true });
-  }
+    return now !== undefined && same && (await isStale(path, now));
+  });
 }

@@ -2,6 +2,7 @@ import { mkdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NovaError, isNodeError } from './errors.js';
+import { removeIfStillStale } from './lock-takeover.js';
 import { isSameProcess, readStatSync } from './procfs.js';
 
 /**
@@ -140,22 +141,8 @@ async function isStale(path: string, owner: LockOwner | undefined): Promise<bool
  * made first, and the owner is re-read under it, so a fresh lock is never removed.
  */
 async function takeOver(path: string, seen: LockOwner | undefined): Promise<void> {
-  const guard = `${path}.takeover`;
-  try {
-    await mkdir(guard);
-  } catch (e) {
-    if (!isNodeError(e, 'EEXIST')) throw e;
-    // A takeover is in progress, or its taker died; the latter is cleared after a while.
-    const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
-    if (age > HALF_MADE_MS) await rm(guard, { recursive: true, force: true });
-    await new Promise((r) => setTimeout(r, 20));
-    return;
-  }
-  try {
+  await removeIfStillStale(path, async () => {
     const now = await readOwner(path);
-    const same = now?.pid === seen?.pid && now?.startTicks === seen?.startTicks;
-    if (same && (await isStale(path, now))) await rm(path, { recursive: true, force: true });
-  } finally {
-    await rm(guard, { recursive: true, force: true });
-  }
+    return now?.pid === seen?.pid && now?.startTicks === seen?.startTicks && (await isStale(path, now));
+  });
 }
