@@ -20,12 +20,15 @@ export interface HttpRoute {
   authorize?(req: IncomingMessage): boolean;
 }
 
-export interface WsRoute {
+export type WsRoute = {
   path: string;
   /** Extra check beyond the token (a one-time console ticket, say); return an error text to refuse. */
   accept?(req: IncomingMessage, url: URL): string | undefined;
-  handle(ws: WebSocket, req: IncomingMessage, url: URL): void;
-}
+} & (
+  | { handle(ws: WebSocket, req: IncomingMessage, url: URL): void }
+  /** The route answers the upgrade itself, on the raw socket (the console proxy frames its stream by hand). */
+  | { upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void }
+);
 
 export interface ServerOptions {
   router: Router;
@@ -146,6 +149,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!route) return refuse(404, 'Not Found');
     const why = route.accept?.(req, url);
     if (why) return refuse(403, 'Forbidden');
+    if ('upgrade' in route) return route.upgrade(req, socket, head, url);
     wss.handleUpgrade(req, socket, head, (ws) => route.handle(ws, req, url));
   };
 
