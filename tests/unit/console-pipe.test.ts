@@ -6,6 +6,8 @@ import { ConsoleProxy } from '../../electron/core/services/console-proxy.js';
 import type { Driver } from '../../electron/core/drivers/driver.js';
 import type { DriverManager } from '../../electron/core/drivers/manager.js';
 import { OP, writeHeader } from '../../electron/core/services/ws-frames.js';
+import { startServer } from '../../electron/core/transport/server.js';
+import type { Router } from '../../electron/core/api/router.js';
 
 /**
  * The console proxy's pipe, against a plain TCP "VNC server" (the driver lookup is the
@@ -266,5 +268,21 @@ describe('console proxy pipe', () => {
     const got = await sunk;
     expect(got.length).toBe(up.length);
     expect(got.equals(up)).toBe(true);
+  });
+
+  it('through the headless server too (its token first), whose closing cuts an open console', async () => {
+    mode = 'echo';
+    const srv = await startServer({ router: {} as Router, host: '127.0.0.1', port: 0, staticDir: '/nonexistent', wsRoutes: [proxy.wsRoute()] });
+    const t = await proxy.open('kvm:pipe', 'headless');
+    expect(t.url).toBeUndefined();
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}${t.path}`, { headers: { Authorization: `Bearer ${srv.token}` } });
+    const closed = new Promise<void>((r) => ws.once('close', () => r()));
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    const echo = new Promise<Buffer>((r) => ws.once('message', (d: Buffer) => r(d)));
+    ws.send(Buffer.from('via-headless'));
+    expect((await echo).toString()).toBe('via-headless');
+    const shut = await Promise.race([srv.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 3000))]);
+    expect(shut).toBe('closed');
+    await closed;
   });
 });
