@@ -285,4 +285,15 @@ describe('console proxy pipe', () => {
     expect(shut).toBe('closed');
     await closed;
   });
+
+  it('ends the session when the browser hangs up without a close frame', async () => {
+    mode = 'echo';
+    const c = await rawClient();
+    c.send(OP.binary, Buffer.from('hi'));
+    expect((await c.next()).payload.toString()).toBe('hi');
+    const vncGone = vncClosed!;
+    c.sock.end();
+    await vncGone;
+    await c.closed;
+  });
 });

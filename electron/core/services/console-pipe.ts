@@ -9,6 +9,8 @@ import { CLOSE, closeFrame, controlFrame, FrameParser, OP, writeHeader } from '.
 const READ_BUFFER = 1024 * 1024;
 /** A frame this small leaves as one copied buffer, one write(2); larger ones as header + payload in one writev(2). */
 const SMALL_FRAME = 16 * 1024;
+/** What the browser may send before the VNC socket is attached; past it, its socket is not read until then. */
+const EARLY_MAX = 1024 * 1024;
 /** After our close frame, how long the browser has to answer and hang up before the socket is cut. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -34,6 +36,7 @@ const CLOSE_GRACE_MS = 5_000;
 export class ConsoleSession {
   private vnc: Socket | undefined;
   private early: Buffer[] = [];
+  private earlyBytes = 0;
   private readonly header = Buffer.allocUnsafe(14);
   private readonly small = Buffer.allocUnsafe(14 + SMALL_FRAME);
   /** A frame of ours is not written out yet: the VNC side waits. */
@@ -50,6 +53,13 @@ export class ConsoleSession {
     client.setTimeout(0);
     client.on('error', () => undefined);
     client.on('close', () => this.end());
+    // The browser hung up without a close frame: nothing more comes, so the session ends
+    // (the upgraded socket is half-open-capable, as every HTTP server socket is).
+    client.on('end', () => {
+      this.closing = true;
+      client.end();
+      this.end();
+    });
     const parser = new FrameParser({
       data: (bytes) => this.fromBrowser(bytes),
       ping: (payload) => this.control(controlFrame(OP.pong, payload)),
@@ -72,15 +82,20 @@ export class ConsoleSession {
     vnc.on('error', () => undefined);
     vnc.on('close', () => this.close(CLOSE.normal, 'console closed'));
     vnc.on('drain', () => this.client.resume());
-    for (const d of this.early.splice(0)) vnc.write(d);
+    let flowing = true;
+    for (const d of this.early.splice(0)) flowing = vnc.write(d);
+    if (flowing) this.client.resume();
     // One frame for all of it: the session's frame buffers are reused, one frame at a time.
     if (reader.early.length > 0) this.toBrowser(Buffer.concat(reader.early.splice(0)));
     reader.deliver = (chunk) => this.toBrowser(chunk);
   }
 
   private fromBrowser(bytes: Buffer): void {
-    if (!this.vnc) this.early.push(bytes);
-    else if (!this.vnc.write(bytes)) this.client.pause();
+    if (!this.vnc) {
+      this.early.push(bytes);
+      this.earlyBytes += bytes.length;
+      if (this.earlyBytes > EARLY_MAX) this.client.pause();
+    } else if (!this.vnc.write(bytes)) this.client.pause();
   }
 
   private readonly written = (err?: Error | null) => {
