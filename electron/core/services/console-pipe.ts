@@ -1,5 +1,5 @@
 import type { OnReadOpts, Socket } from 'node:net';
-import type { WebSocket } from 'ws';
+import { CLOSE, closeFrame, controlFrame, FrameParser, OP, writeHeader } from './ws-frames.js';
 
 /**
  * The VNC side is read into one buffer this large, so a burst of framebuffer updates
@@ -7,68 +7,166 @@ import type { WebSocket } from 'ws';
  * hundreds of 64 KiB ones: per-frame costs (events, headers, syscalls) dominate a pipe.
  */
 const READ_BUFFER = 1024 * 1024;
+/** A frame this small leaves as one copied buffer, one write(2); larger ones as header + payload in one writev(2). */
+const SMALL_FRAME = 16 * 1024;
+/** What the browser may send before the VNC socket is attached; past it, its socket is not read until then. */
+const EARLY_MAX = 1024 * 1024;
+/** After our close frame, how long the browser has to answer and hang up before the socket is cut. */
+const CLOSE_GRACE_MS = 5_000;
 
 /**
- * Bridge one console WebSocket to its VNC socket, both ways, until either side closes.
- * Written for throughput and latency, since it carries every frame of a remote screen:
+ * One console session: a WebSocket (the raw socket after acceptUpgrade) bridged to its
+ * VNC socket, both ways, until either side closes. Framed by hand rather than through
+ * ws, since it carries every frame of a remote screen and one input event per message:
  *
  * - VNC → browser, without a copy or an allocation: the VNC socket is read into one
- *   reused buffer (`onread`), the bytes read leave as one frame straight from it, and
- *   the socket is not read again until that frame is written out. That is also the
- *   backpressure: a browser that reads slowly slows the VNC server, nothing piles up.
- *   (Fresh buffers per read cost more than the copying itself: page faults.)
- * - browser → VNC: input events go straight to the socket; Nagle is off on both sockets
- *   so a keystroke or a pointer move is not held back.
+ *   reused buffer (`onread`), the bytes read leave as one frame straight from it, header
+ *   and payload in one writev, and the socket is not read again until that frame is
+ *   written out. That is also the backpressure: a browser that reads slowly slows the
+ *   VNC server, nothing piles up. Small frames (input echoes, cursor updates) are
+ *   copied behind their header into a reused buffer and leave in one plain write.
+ * - browser → VNC: payload is unmasked in place and written on as it arrives, whatever
+ *   the fragmentation; a VNC server that does not keep up pauses the browser's socket.
+ *   Nagle is off on both sockets so a keystroke or a pointer move is not held back.
+ * - pings are answered, a close frame is answered and ends the session, a protocol
+ *   error closes with its code (RFC 6455).
  *
- * `vnc` must have been connected with the onread of the reader given (consoleReader()).
+ * What the browser sends before the VNC socket is attached is kept and written first.
  */
-export function pipeConsole(ws: WebSocket, vnc: Socket, reader: ConsoleReader, onEnd: () => void): void {
-  let waiting = false;
-  const written = (err?: Error) => {
-    if (err || !waiting) return;
-    waiting = false;
-    vnc.resume();
-  };
-  for (const chunk of reader.early.splice(0)) ws.send(chunk, { binary: true });
-  const opts = { binary: true, compress: false, fin: true };
-  reader.deliver = (chunk) => {
-    if (ws.readyState !== ws.OPEN) return;
-    ws.send(chunk, opts, written);
-    // Written out at once (small updates, input echoes): the buffer is free again and
-    // reading goes on. Otherwise the socket keeps a reference: wait for the callback.
-    if (ws.bufferedAmount > 0) {
-      waiting = true;
-      vnc.pause();
+export class ConsoleSession {
+  private vnc: Socket | undefined;
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
+  private readonly header = Buffer.allocUnsafe(14);
+  private readonly small = Buffer.allocUnsafe(14 + SMALL_FRAME);
+  /** A frame of ours is not written out yet: the VNC side waits. */
+  private waiting = false;
+  private closing = false;
+  ended = false;
+
+  constructor(
+    private readonly client: Socket,
+    head: Buffer,
+    private readonly onEnd: (session: ConsoleSession) => void,
+  ) {
+    client.setNoDelay(true);
+    client.setTimeout(0);
+    client.on('error', () => undefined);
+    client.on('close', () => this.end());
+    // The browser hung up without a close frame: nothing more comes, so the session ends
+    // (the upgraded socket is half-open-capable, as every HTTP server socket is).
+    client.on('end', () => {
+      this.closing = true;
+      client.end();
+      this.end();
+    });
+    const parser = new FrameParser({
+      data: (bytes) => this.fromBrowser(bytes),
+      ping: (payload) => this.control(controlFrame(OP.pong, payload)),
+      // The browser closes: its code goes back to it (RFC 6455 §5.5.1).
+      close: (code) => this.close(code ?? CLOSE.normal, ''),
+      fail: (code, why) => this.close(code, why),
+    });
+    client.on('data', (chunk: Buffer) => parser.push(chunk));
+    if (head.length > 0) parser.push(head);
+  }
+
+  /** Start piping to the VNC socket, connected with the onread of `reader` (consoleReader()). */
+  attach(vnc: Socket, reader: ConsoleReader): void {
+    if (this.ended) {
+      vnc.destroy();
+      return;
     }
+    this.vnc = vnc;
+    vnc.setNoDelay(true);
+    vnc.on('error', () => undefined);
+    vnc.on('close', () => this.close(CLOSE.normal, 'console closed'));
+    vnc.on('drain', () => this.client.resume());
+    let flowing = true;
+    for (const d of this.early.splice(0)) flowing = vnc.write(d);
+    if (flowing) this.client.resume();
+    // One frame for all of it: the session's frame buffers are reused, one frame at a time.
+    if (reader.early.length > 0) this.toBrowser(Buffer.concat(reader.early.splice(0)));
+    reader.deliver = (chunk) => this.toBrowser(chunk);
+  }
+
+  private fromBrowser(bytes: Buffer): void {
+    if (!this.vnc) {
+      this.early.push(bytes);
+      this.earlyBytes += bytes.length;
+      if (this.earlyBytes > EARLY_MAX) this.client.pause();
+    } else if (!this.vnc.write(bytes)) this.client.pause();
+  }
+
+  private readonly written = (err?: Error | null) => {
+    if (err || !this.waiting) return;
+    this.waiting = false;
+    this.vnc?.resume();
   };
-  (vnc as Socket & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (isBinary) vnc.write(data);
-  });
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    vnc.destroy();
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000, 'console closed');
-    onEnd();
-  };
-  vnc.on('close', end);
-  vnc.on('error', () => undefined);
-  ws.on('close', end);
-  ws.on('error', () => undefined);
+
+  private toBrowser(chunk: Buffer): void {
+    if (this.closing) return;
+    const c = this.client;
+    if (chunk.length <= SMALL_FRAME) {
+      const n = writeHeader(this.small, OP.binary, chunk.length);
+      chunk.copy(this.small, n);
+      c.write(this.small.subarray(0, n + chunk.length), this.written);
+    } else {
+      const n = writeHeader(this.header, OP.binary, chunk.length);
+      c.cork();
+      c.write(this.header.subarray(0, n));
+      c.write(chunk, this.written);
+      c.uncork();
+    }
+    // Written out at once (the usual case): the buffers are free again and reading goes
+    // on. Otherwise the socket holds them: the VNC side waits for the write callback.
+    if (c.writableLength > 0) {
+      this.waiting = true;
+      this.vnc?.pause();
+    }
+  }
+
+  private control(frame: Buffer): void {
+    if (!this.closing && this.client.writable) this.client.write(frame);
+  }
+
+  /** Send a close frame and hang up (the VNC side at once, the browser once it has the frame). */
+  close(code: number, reason: string): void {
+    if (!this.closing) {
+      this.closing = true;
+      if (this.client.writable) {
+        this.client.end(closeFrame(code, reason));
+        setTimeout(() => this.client.destroy(), CLOSE_GRACE_MS).unref();
+      } else this.client.destroy();
+    }
+    this.end();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.vnc?.destroy();
+    this.onEnd(this);
+  }
+
+  /** Cut both sockets at once (the core is going away). */
+  terminate(): void {
+    this.closing = true;
+    this.client.destroy();
+    this.end();
+  }
 }
 
-/** Where a console socket's reads go: set by pipeConsole once the WebSocket is there. */
+/** Where a console socket's reads go: set by ConsoleSession.attach once the WebSocket is there. */
 export interface ConsoleReader {
   deliver: (chunk: Buffer) => void;
-  /** Bytes read before pipeConsole took over. */
+  /** Bytes read before the session took over. */
   early: Buffer[];
 }
 
-/** The `onread` option for connecting to a VNC server, and the reader pipeConsole takes its bytes from. */
+/** The `onread` option for connecting to a VNC server, and the reader the session takes its bytes from. */
 export function consoleReader(): { reader: ConsoleReader; onread: OnReadOpts } {
-  // Until pipeConsole takes over, what arrives is copied aside (the shared buffer is read into again).
+  // Until the session takes over, what arrives is copied aside (the shared buffer is read into again).
   const early: Buffer[] = [];
   const reader: ConsoleReader = { deliver: (chunk) => early.push(Buffer.from(chunk)), early };
   const buffer = Buffer.allocUnsafe(READ_BUFFER);

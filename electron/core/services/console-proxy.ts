@@ -3,13 +3,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { parseWorkloadId } from '../../../shared/ids.js';
 import type { ConsoleTicket } from '../../../shared/model.js';
 import { NovaError } from '../base/errors.js';
 import type { Disposable } from '../base/lifecycle.js';
 import { connectUnix, type OnRead } from '../base/unix-socket.js';
-import { consoleReader, pipeConsole } from './console-pipe.js';
+import { ConsoleSession, consoleReader } from './console-pipe.js';
+import { acceptUpgrade } from './ws-handshake.js';
+import { CLOSE } from './ws-frames.js';
 import type { ConsoleEndpoint, Origin } from '../drivers/driver.js';
 import type { DriverManager } from '../drivers/manager.js';
 import type { WsRoute } from '../transport/server.js';
@@ -30,8 +31,8 @@ type Ticket = ({ workloadId: string } | { endpoint: ConsoleEndpoint }) & { expir
  */
 export class ConsoleProxy implements Disposable {
   private readonly tickets = new Map<string, Ticket>();
-  private readonly live = new Set<{ close(): void }>();
-  private standalone: { server: Server; base: string; wss: WebSocketServer } | undefined;
+  private readonly live = new Set<ConsoleSession>();
+  private standalone: { server: Server; base: string } | undefined;
 
   constructor(private readonly drivers: DriverManager) {}
 
@@ -82,40 +83,28 @@ export class ConsoleProxy implements Disposable {
     return t && t.expires >= Date.now() ? t : undefined;
   }
 
-  /** Bridge one WebSocket to the console its ticket names. */
-  private handle(ws: WebSocket, url: URL): void {
+  /** Answer the upgrade and bridge the WebSocket to the console its ticket names. */
+  private handle(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    socket.on('error', () => undefined);
+    if (!acceptUpgrade(req, socket)) return;
+    const session = new ConsoleSession(socket as Socket, head, (s) => this.live.delete(s));
+    if (!session.ended) this.live.add(session);
     const ticket = this.take(url);
-    if (!ticket) {
-      ws.close(4401, 'console ticket missing, used or expired');
-      return;
-    }
-    void this.bridge(ws, ticket);
+    if (!ticket) return session.close(4401, 'console ticket missing, used or expired');
+    void this.bridge(session, ticket);
   }
 
-  private async bridge(ws: WebSocket, ticket: Ticket): Promise<void> {
-    let sock: Socket;
+  private async bridge(session: ConsoleSession, ticket: Ticket): Promise<void> {
     const { reader, onread } = consoleReader();
-    // What the client sends before the VNC socket is connected is kept, not dropped.
-    const early: Buffer[] = [];
-    const keep = (data: Buffer, isBinary: boolean) => isBinary && early.push(data);
-    ws.on('message', keep);
+    let sock: Socket;
     try {
       const ep = 'endpoint' in ticket ? ticket.endpoint : await this.endpoint(ticket.workloadId, AbortSignal.timeout(10_000));
       sock = ep.kind === 'unix' ? await connectUnix(ep.path, 5_000, { onread }) : await connectTcp(ep.host, ep.port, onread);
     } catch (e) {
-      ws.close(1011, (e as Error).message.slice(0, 120));
+      session.close(CLOSE.internal, (e as Error).message.slice(0, 120));
       return;
     }
-    const session = {
-      close: () => {
-        sock.destroy();
-        ws.terminate();
-      },
-    };
-    this.live.add(session);
-    ws.off('message', keep);
-    for (const d of early) sock.write(d);
-    pipeConsole(ws, sock, reader, () => this.live.delete(session));
+    session.attach(sock, reader);
   }
 
   /** The route the headless server mounts: its token check runs first, then the ticket's. */
@@ -123,14 +112,13 @@ export class ConsoleProxy implements Disposable {
     return {
       path: PATH,
       accept: (_req, url) => (this.valid(url) ? undefined : 'console ticket missing, used or expired'),
-      handle: (ws, _req, url) => this.handle(ws, url),
+      upgrade: (req, socket, head, url) => this.handle(req, socket, head, url),
     };
   }
 
   /** The desktop's proxy on 127.0.0.1 and a random port: only console upgrades, each with its ticket. */
   async startStandalone(host = '127.0.0.1', port = 0): Promise<string> {
     if (this.standalone) return this.standalone.base;
-    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
     const server = createServer((_req, res) => {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('not found\n');
@@ -141,24 +129,22 @@ export class ConsoleProxy implements Disposable {
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => this.handle(ws, url));
+      this.handle(req, socket, head, url);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
     const base = `ws://${host}:${(server.address() as AddressInfo).port}`;
-    this.standalone = { server, base, wss };
+    this.standalone = { server, base };
     return base;
   }
 
   dispose(): void {
-    for (const s of this.live) s.close();
+    for (const s of this.live) s.terminate();
     this.live.clear();
     this.tickets.clear();
     if (this.standalone) {
-      for (const c of this.standalone.wss.clients) c.terminate();
-      this.standalone.wss.close();
       this.standalone.server.closeAllConnections();
       this.standalone.server.close();
       this.standalone = undefined;

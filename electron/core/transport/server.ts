@@ -20,12 +20,15 @@ export interface HttpRoute {
   authorize?(req: IncomingMessage): boolean;
 }
 
-export interface WsRoute {
+export type WsRoute = {
   path: string;
   /** Extra check beyond the token (a one-time console ticket, say); return an error text to refuse. */
   accept?(req: IncomingMessage, url: URL): string | undefined;
-  handle(ws: WebSocket, req: IncomingMessage, url: URL): void;
-}
+} & (
+  | { handle(ws: WebSocket, req: IncomingMessage, url: URL): void }
+  /** The route answers the upgrade itself, on the raw socket (the console proxy frames its stream by hand). */
+  | { upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void }
+);
 
 export interface ServerOptions {
   router: Router;
@@ -64,6 +67,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const scheme = opts.tls ? 'https' : 'http';
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, perMessageDeflate: false });
   const routes = opts.routes ?? [];
+  /** Sockets a route upgraded by itself: the server cuts them when it closes, as it does its WebSockets. */
+  const raw = new Set<Duplex>();
   const wsRoutes: WsRoute[] = [
     { path: '/ws', handle: (ws, req) => serveContract(ws, opts.router, 'headless', req.socket) },
     ...(opts.wsRoutes ?? []),
@@ -146,6 +151,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!route) return refuse(404, 'Not Found');
     const why = route.accept?.(req, url);
     if (why) return refuse(403, 'Forbidden');
+    if ('upgrade' in route) {
+      raw.add(socket);
+      socket.once('close', () => raw.delete(socket));
+      return route.upgrade(req, socket, head, url);
+    }
     wss.handleUpgrade(req, socket, head, (ws) => route.handle(ws, req, url));
   };
 
@@ -173,6 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const close = async () => {
     for (const c of wss.clients) c.terminate();
+    for (const s of raw) s.destroy();
     wss.close();
     server.closeAllConnections?.();
     await new Promise<void>((r) => server.close(() => r()));
