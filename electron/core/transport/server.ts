@@ -65,7 +65,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, perMessageDeflate: false });
   const routes = opts.routes ?? [];
   const wsRoutes: WsRoute[] = [
-    { path: '/ws', handle: (ws, req) => serveContract(ws, opts.router, 'headless', req.socket) },
+    { path: '/ws', handle: (ws) => serveContract(ws, opts.router, 'headless') },
     ...(opts.wsRoutes ?? []),
   ];
 
