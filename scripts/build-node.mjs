@@ -1,7 +1,7 @@
 // Bundles the Node side: the CLI/server core (ESM), the Electron main (ESM) and the
 // sandboxed preload (CommonJS, self-contained: a sandboxed preload cannot require packages).
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
@@ -22,26 +22,35 @@ const coreDefines = { __CONTAINERD_PROTO_JSON__: JSON.stringify(protoJson()) };
 
 // The CLI (also `serve`) carries its dependencies in its one file: loading a bundle is some
 // three times faster than resolving and reading the hundreds of ESM files in node_modules,
-// and `novacron ls` is mostly start-up. Native or optional add-ons stay outside, and
-// CommonJS packages get the require/__dirname an ES module lacks.
-const cliBanner = [
-  "import { createRequire as __ncRequire } from 'node:module';",
-  "import { fileURLToPath as __ncPath } from 'node:url';",
-  "import { dirname as __ncDirname } from 'node:path';",
-  'const require = __ncRequire(import.meta.url);',
-  'const __filename = __ncPath(import.meta.url);',
-  'const __dirname = __ncDirname(__filename);',
-].join(' ');
+// and `novacron ls` is mostly start-up. Native or optional add-ons stay outside. It is
+// CommonJS so that bin/novacron.mjs can run it with a V8 code cache (bin/load-cached.mjs);
+// the code's import.meta.url is the bundle's own URL.
+const cliBanner = "const __ncMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+
+// docker-modem loads its SSH transport (ssh2 and its crypto, a fifth of the bundle) when it
+// loads, for a docker:// host over SSH that most never configure: load it when first used.
+const lazySsh = {
+  name: 'lazy-docker-ssh',
+  setup(b) {
+    b.onLoad({ filter: /docker-modem[\\/]lib[\\/]modem\.js$/ }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      const eager = "ssh = require('./ssh'),";
+      if (!src.includes(eager)) throw new Error(`lazy-docker-ssh: ${args.path} no longer has ${eager}`);
+      return { contents: src.replace(eager, "ssh = function (opt) { return require('./ssh')(opt); },"), loader: 'js' };
+    });
+  },
+};
 
 await Promise.all([
   build({
     ...common,
     entryPoints: ['electron/cli/main.ts'],
-    outfile: 'dist/cli.mjs',
-    format: 'esm',
+    outfile: 'dist/cli.cjs',
+    format: 'cjs',
     external: ['electron', 'cpu-features', 'bufferutil', 'utf-8-validate'],
     banner: { js: cliBanner },
-    define: coreDefines,
+    define: { ...coreDefines, 'import.meta.url': '__ncMetaUrl' },
+    plugins: [lazySsh],
   }),
   build({ ...common, entryPoints: ['electron/shell/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', packages: 'external', define: coreDefines }),
   build({

@@ -1,64 +1,15 @@
 import { z } from 'zod';
-import type { ExitInfo, WorkloadState } from './model.js';
 import { DRIVER_IDS } from './ids.js';
+import { EVENT_KINDS, ORIGINS, type EventRecord } from './event-records.js';
 import { absolutePathSchema, workloadIdSchema } from './schemas.js';
 
 /**
- * The durable event log's records and the filters the CLI and the Events screen read it
- * with. One record per line of `state/events.jsonl`; every NovaCron process appends.
+ * The filters the CLI and the Events screen read the durable event log with, and the
+ * contract's inputs over it. The records themselves and their one-line description are in
+ * event-records.ts, without zod: the page's start toasts them without loading schemas.
  */
-
-/** Who asked for an operation (the router's CallMeta.origin). */
-export const ORIGINS = ['desktop', 'cli', 'headless', 'test'] as const;
-export type EventOrigin = (typeof ORIGINS)[number];
-
-export const EVENT_KINDS = ['operation', 'state', 'notice'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
-
-interface RecordBase {
-  /** ISO time; always the first key of a line, which is how a torn line is told apart. */
-  ts: string;
-  /** Unique: `<pid>.<seq>.<random>`, so a reader can remember where it stopped. */
-  id: string;
-  /** node_id of the host, and the process that wrote the line. */
-  host: string;
-  pid: number;
-  workloadId?: string;
-  driver?: string;
-  name?: string;
-}
-
-/** A lifecycle operation, written when it ends. Its inputs are never logged (env may hold secrets). */
-export interface OperationRecord extends RecordBase {
-  kind: 'operation';
-  origin: EventOrigin;
-  /** The contract method: `workloads.start`, `snapshots.create`… */
-  method: string;
-  op: string;
-  result: 'ok' | 'error';
-  durationMs: number;
-  /** The workload's state after a successful operation ('removed' after a delete). */
-  state?: WorkloadState | 'removed';
-  /** What else the operation named: a snapshot, an image ref, the config keys set. */
-  target?: string;
-  error?: { code: string; message: string };
-}
-
-/** A state change a driver reported by itself: a crash, an exit, a removal elsewhere. */
-export interface StateRecord extends RecordBase {
-  kind: 'state';
-  state: WorkloadState | 'removed';
-  exit?: ExitInfo;
-}
-
-/** Something a driver said: an OOM kill, a finished migration, an engine going away. */
-export interface NoticeRecord extends RecordBase {
-  kind: 'notice';
-  level: 'info' | 'warning' | 'error';
-  message: string;
-}
-
-export type EventRecord = OperationRecord | StateRecord | NoticeRecord;
+export { describeEvent, EVENT_KINDS, ORIGINS } from './event-records.js';
+export type { EventKind, EventOrigin, EventRecord, NoticeRecord, OperationRecord, StateRecord } from './event-records.js';
 
 const isoTime = z
   .string({ error: 'must be a time' })
@@ -100,22 +51,6 @@ export function matchesFilter(r: EventRecord, f: EventFilter): boolean {
     if (!hay.includes(needle)) return false;
   }
   return true;
-}
-
-/** One line for humans: the CLI's output and the Events screen's summary column. */
-export function describeEvent(r: EventRecord): string {
-  const who = r.name ? `${r.name} (${r.workloadId ?? '?'})` : (r.workloadId ?? '');
-  switch (r.kind) {
-    case 'operation': {
-      const what = `${r.origin} ${r.method}${r.target ? ` ${r.target}` : ''}`;
-      const outcome = r.result === 'ok' ? `ok${r.state ? ` → ${r.state}` : ''}` : `failed: ${r.error?.code ?? ''} ${r.error?.message ?? ''}`.trim();
-      return `${what} ${who} ${outcome} (${r.durationMs} ms)`.replace(/\s+/g, ' ');
-    }
-    case 'state':
-      return `${who} is ${r.state}${r.exit ? `: ${r.exit.reason}` : ''}`.trim();
-    case 'notice':
-      return `${r.level}: ${r.message}`;
-  }
 }
 
 /** What a diagnostics bundle holds, as `diag.create` reports it. */

@@ -7,7 +7,7 @@ interface TraceEvent {
   tid: number;
   ts: number;
   dur?: number;
-  args?: { name?: string };
+  args?: { name?: string; data?: { frame?: string; frames?: { frame: string; processId: number; isOutermostMainFrame?: boolean }[]; processId?: number } };
 }
 
 /** The longest task on the page's main thread while fn ran, from Chromium's own trace, in ms. */
@@ -20,11 +20,27 @@ export async function longestTask(browser: Browser, page: Page, fn: () => Promis
   return longestOf(JSON.parse(buf.toString('utf8')) as { traceEvents: TraceEvent[] });
 }
 
+/**
+ * The renderer processes the traced page's main frame lived in: the one it had when tracing
+ * started, and each one a navigation committed it to. Chromium traces the whole browser,
+ * and other renderers (a WebUI page Chromium opens by itself) must not count as the page.
+ */
+function pageProcesses(events: TraceEvent[]): Set<number> | undefined {
+  const started = events.find((e) => e.name === 'TracingStartedInBrowser')?.args?.data?.frames?.find((f) => f.isOutermostMainFrame);
+  if (!started) return undefined;
+  const pids = new Set([started.processId]);
+  for (const e of events) {
+    if (e.name === 'FrameCommittedInBrowser' && e.args?.data?.frame === started.frame && e.args.data.processId !== undefined) pids.add(e.args.data.processId);
+  }
+  return pids;
+}
+
 function longestOf(trace: { traceEvents: TraceEvent[] }): number {
+  const pids = pageProcesses(trace.traceEvents);
   const mains = new Set(
-    trace.traceEvents.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`),
+    trace.traceEvents.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && (!pids || pids.has(e.pid))).map((e) => `${e.pid}:${e.tid}`),
   );
-  // The page's main thread is the renderer main thread that worked the most.
+  // The page's main thread is the one of its renderers that worked the most.
   const busy = new Map<string, { total: number; max: number }>();
   for (const e of trace.traceEvents) {
     if (e.ph !== 'X' || (e.name !== 'RunTask' && e.name !== 'ThreadControllerImpl::RunTask')) continue;

@@ -1,29 +1,20 @@
-import { useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
 import { ActionDialog } from './components/LifecycleButtons.js';
 import { Modal } from './components/Modal.js';
 import { NotificationCenter } from './components/NotificationCenter.js';
 import { Toasts } from './components/Toasts.js';
-import { WorkloadScreen } from './detail/WorkloadScreen.js';
 import { InventoryScreen } from './inventory/InventoryScreen.js';
 import { CommandPalette } from './keyboard/CommandPalette.js';
 import { closeDialogs, openNotifications, openPalette, useAppDialogs } from './keyboard/dialogs.js';
 import { SHORTCUT_HELP, useShortcuts } from './keyboard/shortcuts.js';
 import { href, useRoute, type Route } from './router.js';
-import { CreateContainer } from './screens/CreateContainer.js';
-import { CreateContainerd } from './screens/CreateContainerd.js';
-import { CreateProcess } from './screens/CreateProcess.js';
-import { CreateVm } from './screens/CreateVm.js';
-import { DriversScreen } from './screens/DriversScreen.js';
-import { EventsScreen } from './screens/EventsScreen.js';
-import { SettingsScreen } from './screens/SettingsScreen.js';
+import { ConsoleWindow, CreateContainer, CreateContainerd, CreateProcess, CreateVm, DriversScreen, EventsScreen, SettingsScreen, VncScreen, WorkloadScreen } from './screens/lazy.js';
 import { useConnection } from './stores/connection.js';
 import { useNotices } from './stores/notices.js';
 import { useDrivers } from './stores/drivers.js';
 import { startFeeds } from './stores/feed.js';
 import { useWorkloads } from './stores/workloads.js';
 import { cycleTheme, useTheme } from './theme.js';
-import { ConsoleWindow } from './vnc/ConsoleWindow.js';
-import { VncScreen } from './vnc/VncScreen.js';
 
 const NAV: { route: Route; label: string; match: Route['screen'][] }[] = [
   { route: { screen: 'workloads' }, label: 'Workloads', match: ['workloads', 'workload', 'create'] },
@@ -42,7 +33,16 @@ function CreateForm({ driver }: { driver: string }) {
   return <p className="screen">No create form for {driver} yet.</p>;
 }
 
+/** The screen of the route; one shown for the first time loads its code first. */
 function Screen({ route }: { route: Route }) {
+  return (
+    <Suspense fallback={<p className="muted screen">Loading…</p>}>
+      <ScreenOf route={route} />
+    </Suspense>
+  );
+}
+
+function ScreenOf({ route }: { route: Route }) {
   switch (route.screen) {
     case 'workloads':
       return <InventoryScreen />;

@@ -19,7 +19,8 @@ export interface Transport {
   subscribe(stream: StreamName, input: unknown, sink: StreamSink): () => void;
 }
 
-// The WebSocket protocol: one JSON object per text frame.
+// The WebSocket protocol: one JSON object per text frame; the server sends what it had for
+// one turn of its event loop as one frame, a JSON array of ServerMessages in order.
 export type ClientMessage =
   | { t: 'call'; id: number; m: string; i: unknown; op?: string }
   | { t: 'sub'; id: number; s: string; i: unknown }
@@ -30,6 +31,12 @@ export type ServerMessage =
   | { t: 'ev'; id: number; e: unknown }
   | { t: 'err'; id: number; error: ErrorData }
   | { t: 'end'; id: number };
+
+/** A server frame's messages, in order: one object, or several in an array. */
+export function framesOf(data: string): ServerMessage[] {
+  const parsed = JSON.parse(data) as ServerMessage | ServerMessage[];
+  return Array.isArray(parsed) ? parsed : [parsed];
+}
 
 // Electron IPC: one invoke channel per method, three for streams.
 export const IPC_PREFIX = 'novacron:';

@@ -70,7 +70,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   /** Sockets a route upgraded by itself: the server cuts them when it closes, as it does its WebSockets. */
   const raw = new Set<Duplex>();
   const wsRoutes: WsRoute[] = [
-    { path: '/ws', handle: (ws, req) => serveContract(ws, opts.router, 'headless', req.socket) },
+    { path: '/ws', handle: (ws) => serveContract(ws, opts.router, 'headless') },
     ...(opts.wsRoutes ?? []),
   ];
 

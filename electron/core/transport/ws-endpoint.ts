@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ClientMessage, ServerMessage } from '../../../shared/contract/wire.js';
 import type { Disposable } from '../base/lifecycle.js';
@@ -14,33 +13,30 @@ const MAX_BUFFERED = 16 * 1024 * 1024;
 
 /**
  * The contract over one WebSocket: calls, and subscriptions with their ids. Everything a
- * socket opened is disposed when it closes. `socket` is the connection the WebSocket was
- * upgraded from, for batching writes.
+ * socket opened is disposed when it closes.
  */
-export function serveContract(ws: WebSocket, router: Router, origin: Origin, socket?: Duplex): Disposable {
+export function serveContract(ws: WebSocket, router: Router, origin: Origin): Disposable {
   const subs = new Map<number, Disposable>();
   // What this socket opens (a terminal session) only this socket may use.
   const client = `ws-${randomUUID()}`;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket?.uncork();
-  };
-
-  const send = (m: ServerMessage) => {
+  // What is sent in one turn of the event loop waits here and leaves as ONE frame (a JSON
+  // array when there are several): a second of 1,000 workload changes is one message the
+  // page handles in one task, not 1,000 tasks that starve its frames.
+  let pending: ServerMessage[] = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       ws.close(1011, 'client is not reading');
       return;
     }
-    // Everything sent in one turn of the event loop (a second's metrics of every watched
-    // workload, say) leaves in one write: frames stay separate, syscalls do not.
-    if (socket && !corked) {
-      corked = true;
-      socket.cork();
-      setImmediate(uncork);
-    }
-    ws.send(JSON.stringify(m));
+    ws.send(JSON.stringify(batch.length === 1 ? batch[0] : batch));
+  };
+
+  const send = (m: ServerMessage) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (pending.push(m) === 1) setImmediate(flush);
   };
 
   ws.on('message', (raw, isBinary) => {

@@ -1,10 +1,8 @@
-import { useState } from 'react';
+import { Suspense, useState } from 'react';
 import { whyNot, type Action } from '../../../shared/actions.js';
 import type { WorkloadInfo } from '../../../shared/model.js';
 import { ACTION_LABELS, DESTRUCTIVE, LIFECYCLE, isDirect, runAction } from '../actions.js';
-import { MigrateDialog } from '../dialogs/MigrateDialog.js';
-import { ScaleDialog } from '../dialogs/ScaleDialog.js';
-import { SnapshotDialog } from '../dialogs/SnapshotDialog.js';
+import { MigrateDialog, ScaleDialog, SnapshotDialog } from '../dialogs/lazy.js';
 import { useDrivers } from '../stores/drivers.js';
 import { useWorkloads } from '../stores/workloads.js';
 import { go } from '../router.js';
@@ -57,9 +55,14 @@ export function LifecycleButtons({ w, compact = false }: { w: WorkloadInfo; comp
 
 /** The dialog an action needs before it runs, if any: shared by the buttons and the command palette. */
 export function ActionDialog({ w, action, onClose }: { w: WorkloadInfo; action: Asking; onClose: () => void }) {
-  if (action === 'snapshot') return <SnapshotDialog w={w} onClose={onClose} />;
-  if (action === 'migrate') return <MigrateDialog w={w} onClose={onClose} />;
-  if (action === 'scale') return <ScaleDialog w={w} onClose={onClose} />;
+  const Form = action === 'snapshot' ? SnapshotDialog : action === 'migrate' ? MigrateDialog : action === 'scale' ? ScaleDialog : undefined;
+  if (Form) {
+    return (
+      <Suspense fallback={null}>
+        <Form w={w} onClose={onClose} />
+      </Suspense>
+    );
+  }
   if (action !== 'delete' && action !== 'forceStop') return null;
   const active = w.state === 'running' || w.state === 'paused';
   return (

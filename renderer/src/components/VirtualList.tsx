@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 
 /**
  * A list that renders only the rows in view (plus a few either side): 1,000 workloads
@@ -24,10 +24,11 @@ export function VirtualList(props: {
   const [height, setHeight] = useState(600);
   const frame = useRef<number | undefined>(undefined);
 
-  useLayoutEffect(() => {
+  // The observer reports the first size once the browser has laid the page out anyway:
+  // reading clientHeight here would force that whole layout inside React's commit.
+  useEffect(() => {
     const el = box.current;
     if (!el) return;
-    setHeight(el.clientHeight);
     const ro = new ResizeObserver(() => setHeight(el.clientHeight));
     ro.observe(el);
     return () => ro.disconnect();

@@ -1,4 +1,4 @@
-import { describeEvent } from '../../../shared/observability.js';
+import { describeEvent } from '../../../shared/event-records.js';
 import { client } from '../transport/client.js';
 import { notify } from './notices.js';
 import { onProgress, ownOps } from './operations.js';

@@ -1,4 +1,4 @@
-import type { ClientMessage, ServerMessage, StreamSink, Transport } from '../../../shared/contract/wire.js';
+import { framesOf, type ClientMessage, type ServerMessage, type StreamSink, type Transport } from '../../../shared/contract/wire.js';
 import type { Result } from '../../../shared/errors.js';
 
 interface Sub {
@@ -26,6 +26,30 @@ export function wsTransport(url = defaultUrl(), onStatus?: (connected: boolean) 
     else queue.push(m);
   };
 
+  const dispatch = (m: ServerMessage) => {
+    switch (m.t) {
+      case 'res':
+        pending.get(m.id)?.(m.r);
+        pending.delete(m.id);
+        return;
+      case 'ev':
+        subs.get(m.id)?.sink.event(m.e);
+        return;
+      case 'err': {
+        const s = subs.get(m.id);
+        subs.delete(m.id);
+        s?.sink.error?.(m.error);
+        return;
+      }
+      case 'end': {
+        const s = subs.get(m.id);
+        subs.delete(m.id);
+        s?.sink.end?.();
+        return;
+      }
+    }
+  };
+
   const connect = () => {
     const sock = new WebSocket(url);
     ws = sock;
@@ -36,26 +60,12 @@ export function wsTransport(url = defaultUrl(), onStatus?: (connected: boolean) 
       for (const m of queue.splice(0)) if (m.t !== 'sub') sock.send(JSON.stringify(m));
     };
     sock.onmessage = (ev) => {
-      const m = JSON.parse(String(ev.data)) as ServerMessage;
-      switch (m.t) {
-        case 'res':
-          pending.get(m.id)?.(m.r);
-          pending.delete(m.id);
-          return;
-        case 'ev':
-          subs.get(m.id)?.sink.event(m.e);
-          return;
-        case 'err': {
-          const s = subs.get(m.id);
-          subs.delete(m.id);
-          s?.sink.error?.(m.error);
-          return;
-        }
-        case 'end': {
-          const s = subs.get(m.id);
-          subs.delete(m.id);
-          s?.sink.end?.();
-          return;
+      for (const m of framesOf(String(ev.data))) {
+        try {
+          dispatch(m);
+        } catch (e) {
+          // One handler's failure must not drop the rest of the frame's messages; still reported.
+          reportError(e);
         }
       }
     };

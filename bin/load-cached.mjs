@@ -1,0 +1,56 @@
+// Loads a CommonJS bundle with a V8 code cache: `novacron ls` is mostly start-up, and
+// most of start-up was V8 reading and compiling the 4 MB bundle and the functions its
+// first run calls. The cache holds that compiled code; V8 checks it against the source
+// and its own version and flags, and one it rejects is simply made again. It lives in
+// the user's own cache dir (0700), never in a place another user could write: compiled
+// code is trusted as code.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import vm from 'node:vm';
+
+function cachePath(file, st) {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const key = createHash('sha256').update(`${file}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 16);
+  return join(base, 'novacron', `cli-${key}.v8`);
+}
+
+/** A cache file only when it is ours: made by this user, not writable by others. */
+function readOwn(path) {
+  try {
+    const st = statSync(path);
+    if ((typeof process.getuid === 'function' && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return undefined;
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs the bundle at `file` as a CommonJS module and returns its exports. `done()`, called
+ * once the command has run, saves the code cache when there was none to use (so it holds
+ * what the command compiled on the way, not just the top level).
+ */
+export function loadCached(file) {
+  const source = readFileSync(file, 'utf8');
+  const cache = cachePath(file, statSync(file));
+  const cachedData = readOwn(cache);
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  const script = new vm.Script(wrapper, { filename: file, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  const done = () => {
+    if (cachedData && !script.cachedDataRejected) return;
+    try {
+      mkdirSync(dirname(cache), { recursive: true, mode: 0o700 });
+      const tmp = `${cache}.${process.pid}.tmp`;
+      writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+      renameSync(tmp, cache);
+    } catch {
+      // No cache dir we may write (a read-only home): the next run compiles again, that is all.
+    }
+  };
+  return { exports: module.exports, done };
+}
