@@ -11,7 +11,7 @@ import { D, type Kvm } from './context.js';
 import { guestNetBytes } from './agent.js';
 import { runMigration } from './migrate.js';
 import { withQmp, type QmpClient } from './qmp.js';
-import { observe, qmpPath, spawnQemu, terminate, what } from './runtime.js';
+import { observe, qmpPath, spawnQemu, terminate, what, writeStatusHint } from './runtime.js';
 import { openSerialSession } from './serial.js';
 import * as snaps from './snapshots.js';
 import { onLive } from './lifecycle.js';
@@ -81,7 +81,8 @@ export async function snapshotRevert(kvm: Kvm, local: string, name: string, ctx:
     async (def, q) => {
       await snaps.revertLive(q, def, snap, ctx);
       const status = (await q.execute<{ status: string }>('query-status')).status;
-      await kvm.store.patchRunState(def.id, { lastStatus: status });
+      const run = await kvm.store.runState(def.id);
+      if (run.runDir) writeStatusHint(run.runDir, status);
       return kvm.infoOf(def);
     },
     async (def) => {

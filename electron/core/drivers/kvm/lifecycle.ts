@@ -4,13 +4,13 @@ import { freemem, totalmem, cpus as hostCpus } from 'node:os';
 import type { KvmCreateSpec } from '../../../../shared/drivers/kvm.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { syncDir } from '../../base/fsx.js';
+import { syncDir, syncFile } from '../../base/fsx.js';
 import { isSameProcess } from '../../base/procfs.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
 import type { QmpClient } from './qmp.js';
-import { qemuGone, spawnQemu, terminate, what, type Observed } from './runtime.js';
+import { qemuGone, spawnQemu, terminate, what, writeStatusHint, type Observed } from './runtime.js';
 import type { VmDefinition, VmRunState } from './store.js';
 
 const MiB = 1024 * 1024;
@@ -75,13 +75,17 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
     if (prev.pid !== undefined && prev.startTicks !== undefined) await terminate(prev, kvm.held);
     const instance = (prev.instance ?? 0) + 1;
     const runDir = kvm.store.runDir(def.id, instance);
-    await kvm.store.writeRunState(def.id, { instance: prev.instance ?? 0, spawning: { runDir, instance, accel, at: new Date().toISOString() } });
+    // Run-state writes of a start need no fsync: they describe a QEMU, which no power loss leaves running (and the
+    // reader takes the empty file such a loss may leave as no state); a NovaCron killed mid-start only needs them
+    // renamed into place, as they are before the spawn and before the lock is released.
+    const fast = { syncDir: false, syncFile: false };
+    await kvm.store.writeRunState(def.id, { instance: prev.instance ?? 0, spawning: { runDir, instance, accel, at: new Date().toISOString() } }, fast);
     ctx.progress({ label: `starting QEMU (${accel}: ${why})`, done: 0, total: 1, unit: 'steps' });
     let spawned;
     try {
       spawned = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel, instance, signal: ctx.signal, held: kvm.held, ...(incoming ? { incoming } : {}) });
     } catch (e) {
-      await kvm.store.writeRunState(def.id, { instance });
+      await kvm.store.writeRunState(def.id, { instance }, fast);
       throw e;
     }
     const run = {
@@ -93,7 +97,7 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
       accel,
       lastStatus: incoming ? 'inmigrate' : 'running',
     };
-    await kvm.store.writeRunState(def.id, run);
+    await kvm.store.writeRunState(def.id, run, fast);
     if (prev.runDir && prev.runDir !== spawned.runDir) await rm(prev.runDir, { recursive: true, force: true });
     ctx.progress({ label: 'QEMU is up', done: 1, total: 1, unit: 'steps' });
     // QMP just answered (spawnQemu waits for it) and nothing ran since: its status is the one we started it in.
@@ -107,9 +111,9 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
   if (seen.state !== 'running' && seen.state !== 'paused') return seen.run;
   const run: VmRunState = { ...(seen.run ?? (await kvm.store.runState(def.id))), stopping: true, stoppedAt: new Date().toISOString(), ...(reason ? { stopReason: reason } : {}) };
   // The stopping mark is visible to every process once renamed into place, before QEMU is asked to quit (so its end
-  // reads as a stop, never a crash); making the rename durable (the directory's fsync) overlaps QEMU quitting.
-  await kvm.store.writeRunState(def.id, run, { syncDir: false });
-  const durable = syncDir(kvm.store.dir(def.id)).then(
+  // reads as a stop, never a crash); making it durable (the file's and the directory's fsync) overlaps QEMU quitting.
+  await kvm.store.writeRunState(def.id, run, { syncDir: false, syncFile: false });
+  const durable = Promise.all([syncFile(kvm.store.file(def.id, 'state.json')), syncDir(kvm.store.dir(def.id))]).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -172,16 +176,20 @@ export async function onLive<T>(
 
 export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause: boolean): Promise<WorkloadInfo> {
   return onLive(kvm, local, pause ? 'pause' : 'resume', ctx, [pause ? 'running' : 'paused'], async (def, q, run, seen) => {
+    const h = run.runDir ? await kvm.held.get(run.runDir) : undefined;
+    const held = h?.q === q ? h : undefined;
+    const changes = held?.changes;
     await q.execute(pause ? 'stop' : 'cont');
     // From plain running or paused, stop and cont answer once the vCPUs are stopped or running again: the
     // status is known without asking. From any other status (inmigrate, io-error…) QEMU is asked.
     const plain = seen.status === (pause ? 'running' : 'paused');
     const status = plain ? (pause ? 'paused' : 'running') : (await q.execute<{ status: string }>('query-status')).status;
-    const next = { ...run, lastStatus: status };
-    // lastStatus is only the fallback while the monitor is busy: the directory fsync is left to the next durable
-    // write (the file itself is synced before its rename, so a power loss brings back the old status, whole).
-    await kvm.store.writeRunState(def.id, next, { syncDir: false });
-    return kvm.infoOf(def, plain ? { state: pause ? 'paused' : 'running', status, ...(run.pid !== undefined ? { pid: run.pid } : {}), run: next } : undefined, next);
+    // The held connection saw the STOP this stop caused and nothing else since: it may know the status again.
+    if (held && pause && plain && held.changes === (changes ?? 0) + 1) held.status = status;
+    // No durable write: QEMU is the truth for its run status (a crash that loses this ends QEMU too); the
+    // hint only serves a reader that finds every monitor busy.
+    if (run.runDir) writeStatusHint(run.runDir, status);
+    return kvm.infoOf(def, plain ? { state: pause ? 'paused' : 'running', status, ...(run.pid !== undefined ? { pid: run.pid } : {}), run } : undefined, run);
   });
 }
 

@@ -50,7 +50,7 @@ export interface VmRunState {
   stopping?: boolean;
   stopReason?: string;
   stoppedAt?: string;
-  /** The last run status QMP gave: the fallback while the monitor is busy. */
+  /** The run status QMP gave at start or revert: the fallback while the monitor is busy (after the runtime dir's status hint). */
   lastStatus?: string;
   /** Written before QEMU is spawned: a NovaCron killed right after the spawn can be found out by its pidfile. */
   spawning?: { runDir: string; instance: number; accel: 'kvm' | 'tcg'; at: string };
