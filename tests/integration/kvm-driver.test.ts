@@ -116,6 +116,12 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     expect(s.memoryLimitBytes).toBe(32 * 1024 * 1024);
     expect(s.diskReadBytes).toBeGreaterThan(0);
 
+    // A live snapshot (with RAM); a second one of that name is QEMU's own refusal, and the guest runs on.
+    expect(await client.call('snapshots.create', { id: w.id, name: 'warm' })).toMatchObject({ name: 'warm', kind: 'with RAM' });
+    await expect(client.call('snapshots.create', { id: w.id, name: 'warm' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await client.call('workloads.inspect', { id: w.id })).runtime.qemu_status).toBe('running');
+    await client.call('snapshots.delete', { id: w.id, name: 'warm' });
+
     // The boot sector ignores the ACPI button: the stop falls back to quit after the timeout.
     await expect(client.call('workloads.delete', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT' });
     const t0 = Date.now();
