@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError, isNodeError } from '../../base/errors.js';
 import { readJsonSync, sweepTempFiles, syncDir, writeFileAtomic, writeFileSynced, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
@@ -150,7 +150,7 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
   /** The id a name is claimed by, if that workload still exists. */
   async idOfName(name: string): Promise<string | undefined> {
     try {
-      const id = (await readFile(this.nameClaim(name), 'utf8')).trim();
+      const id = readFileSync(this.nameClaim(name), 'utf8').trim();
       return (await this.definition(id)) ? id : undefined;
     } catch (e) {
       if (isNodeError(e, 'ENOENT')) return undefined;
@@ -176,7 +176,7 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
       }
       const id = randomBytes(6).toString('hex');
       const partial = join(this.base, `.partial-${id}`);
-      await mkdir(partial, { mode: 0o700 });
+      mkdirSync(partial, { mode: 0o700 });
       let full: D;
       try {
         full = await build(partial, id);
@@ -205,11 +205,16 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
   /** Remove a workload's directory: renamed out of sight first, so a crash never leaves half a definition listed. */
   async remove(def: D): Promise<void> {
     const trash = join(this.base, `.trash-${def.id}`);
-    await rename(this.dir(def.id), trash);
-    await rm(trash, { recursive: true, force: true });
-    await this.removeOutside(def);
-    const claim = await readFile(this.nameClaim(def.name), 'utf8').catch(() => '');
-    if (claim.trim() === def.id) await rm(this.nameClaim(def.name), { force: true });
+    // The metadata steps synchronously (a syscall each); the trash's removal, which may free gigabytes of disk, on the threadpool.
+    renameSync(this.dir(def.id), trash);
+    await Promise.all([rm(trash, { recursive: true, force: true }), this.removeOutside(def)]);
+    let claim = '';
+    try {
+      claim = readFileSync(this.nameClaim(def.name), 'utf8');
+    } catch {
+      // no claim: nothing to free
+    }
+    if (claim.trim() === def.id) rmSync(this.nameClaim(def.name), { force: true });
   }
 
   /** What a driver keeps of a workload outside its directory, removed before the name is freed. */

@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { freemem, totalmem, cpus as hostCpus } from 'node:os';
 import type { KvmCreateSpec } from '../../../../shared/drivers/kvm.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
@@ -15,11 +14,15 @@ import type { VmDefinition, VmRunState } from './store.js';
 
 const MiB = 1024 * 1024;
 
+/** os.cpus() reads /proc/cpuinfo and /proc/stat on every call; the count is all a create needs, once. */
+let cpuCount: number | undefined;
+const hostCpuCount = () => (cpuCount ??= hostCpus().length);
+
 /** Everything only the host can answer: files exist, sizes fit, the machine type is known. */
 async function checkCreate(kvm: Kvm, s: KvmCreateSpec, signal: AbortSignal) {
   const total = Math.floor(totalmem() / MiB);
   if (s.memoryMB > total) throw invalid('memoryMB', `${s.memoryMB} MiB is more than this host's ${total} MiB`, D);
-  const n = hostCpus().length;
+  const n = hostCpuCount();
   if (s.cpus > n) throw invalid('cpus', `${s.cpus} vCPUs are more than this host's ${n} CPUs`, D);
   const host = await kvm.host();
   if (host.machines.size && !host.machines.has(s.machine)) {
@@ -212,8 +215,7 @@ export async function remove(kvm: Kvm, local: string, opts: { force: boolean }, 
     if (run.pid !== undefined && run.startTicks !== undefined && (await isSameProcess(run.pid, run.startTicks))) {
       throw driverError(D, 'INTERNAL', `${what(def)}: QEMU pid ${run.pid} is still alive; not deleting its disks under it`);
     }
+    // The run dirs go with it (VmStore.removeOutside), under the lock.
     await kvm.store.remove(def);
   });
-  // The lock lived inside the VM's store; the name and run dirs are gone with remove().
-  await rm(join(kvm.store.runBase, def.id), { recursive: true, force: true });
 }

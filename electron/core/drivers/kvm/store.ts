@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Accel, PortForward } from '../../../../shared/drivers/kvm.js';
 import type { ExitInfo } from '../../../../shared/model.js';
@@ -96,6 +96,8 @@ export class VmStore extends WorkloadStore<VmDefinition, VmRunState, VmExitRecor
 
   /** The runtime dirs go too; external disks stay where they are. */
   protected override async removeOutside(def: VmDefinition): Promise<void> {
-    await rm(join(this.runBase, def.id), { recursive: true, force: true });
+    // Sockets and a pidfile of a QEMU that is gone: a handful of unlinks.
+    rmSync(join(this.runBase, def.id), { recursive: true, force: true });
+    return Promise.resolve();
   }
 }
