@@ -108,8 +108,6 @@ export class HeldMonitors {
         h.changes++;
       }
     });
-    // Learn the status now, while the caller (a start, say) finishes: the next operation then finds it known.
-    void heldStatus(h, 2_000).catch(() => undefined);
     return h;
   }
 

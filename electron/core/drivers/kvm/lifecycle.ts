@@ -8,6 +8,7 @@ import { isSameProcess } from '../../base/procfs.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
+import type { Held } from './held.js';
 import type { QmpClient } from './qmp.js';
 import { qemuGone, spawnQemu, terminate, what, writeStatusHint, type Observed } from './runtime.js';
 import type { VmDefinition, VmRunState } from './store.js';
@@ -159,7 +160,10 @@ export async function stop(kvm: Kvm, local: string, opts: StopOptions, ctx: OpCo
   });
 }
 
-/** A QMP command on a live VM, under its lock; CONFLICT when it is not in one of the states the command needs. */
+/**
+ * A QMP command on a live VM, under its lock; CONFLICT when it is not in one of the states the command needs.
+ * fast: tried first on the connection this process holds, before any look at QEMU's status; undefined hands over to the usual path.
+ */
 export async function onLive<T>(
   kvm: Kvm,
   local: string,
@@ -167,9 +171,17 @@ export async function onLive<T>(
   ctx: OpContext,
   states: ('running' | 'paused')[],
   fn: (def: VmDefinition, q: QmpClient, run: VmRunState, seen: Observed) => Promise<T>,
+  fast?: (def: VmDefinition, run: VmRunState, h: Held) => Promise<T | undefined>,
 ): Promise<T> {
   const def = await kvm.load(local);
   return kvm.store.withLock(def.id, `${op} by ${ctx.origin}`, what(def), async () => {
+    if (fast) {
+      const run = await kvm.store.runState(def.id);
+      const plain = run.pid !== undefined && run.startTicks !== undefined && run.runDir && !run.spawning && !run.migrating && !run.retiring;
+      const h = plain && (await isSameProcess(run.pid!, run.startTicks!)) ? await kvm.held.get(run.runDir!) : undefined;
+      const done = h ? await fast(def, run, h) : undefined;
+      if (done !== undefined) return done;
+    }
     const seen = await kvm.observe(def);
     if (!states.includes(seen.state as 'running')) throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}, not ${states.join(' or ')}`);
     const run = seen.run ?? (await kvm.store.runState(def.id));
@@ -177,23 +189,58 @@ export async function onLive<T>(
   });
 }
 
-export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause: boolean): Promise<WorkloadInfo> {
-  return onLive(kvm, local, pause ? 'pause' : 'resume', ctx, [pause ? 'running' : 'paused'], async (def, q, run, seen) => {
-    const h = run.runDir ? await kvm.held.get(run.runDir) : undefined;
-    const held = h?.q === q ? h : undefined;
-    const changes = held?.changes;
-    await q.execute(pause ? 'stop' : 'cont');
-    // From plain running or paused, stop and cont answer once the vCPUs are stopped or running again: the
-    // status is known without asking. From any other status (inmigrate, io-error…) QEMU is asked.
-    const plain = seen.status === (pause ? 'running' : 'paused');
-    const status = plain ? (pause ? 'paused' : 'running') : (await q.execute<{ status: string }>('query-status')).status;
-    // The held connection saw the STOP this stop caused and nothing else since: it may know the status again.
-    if (held && pause && plain && held.changes === (changes ?? 0) + 1) held.status = status;
-    // No durable write: QEMU is the truth for its run status (a crash that loses this ends QEMU too); the
-    // hint only serves a reader that finds every monitor busy.
-    if (run.runDir) writeStatusHint(run.runDir, status);
-    return kvm.infoOf(def, plain ? { state: pause ? 'paused' : 'running', status, ...(run.pid !== undefined ? { pid: run.pid } : {}), run } : undefined, run);
+/**
+ * A pause while the held connection does not know the status (the first after a start, say): stop is sent at once, as a
+ * bare client would, instead of asking the status first. The STOP event QEMU sends before its answer says the guest was
+ * running; without it nothing changed (stop on a stopped guest is a no-op) and the usual path says why not. Not for a
+ * QEMU waiting for a migration stream, where stop would change what it does once the stream is in.
+ */
+async function pauseUnasked(kvm: Kvm, def: VmDefinition, run: VmRunState, h: Held): Promise<WorkloadInfo | undefined> {
+  if (h.asking || run.lastStatus === 'inmigrate') return undefined;
+  await new Promise((r) => setImmediate(r)); // events already sent are read first (see heldStatus)
+  if (h.status !== undefined) return undefined; // known: the usual path needs no question either
+  const before = h.changes;
+  let stopped = false;
+  const sub = h.q.onEvent((e) => {
+    if (e.event === 'STOP') stopped = true;
   });
+  try {
+    await h.q.execute('stop', undefined, 10_000);
+  } finally {
+    sub.dispose();
+  }
+  if (!stopped) return undefined;
+  // The STOP this stop caused and nothing else since: the connection knows the status again.
+  if (h.changes === before + 1) h.status = 'paused';
+  writeStatusHint(run.runDir!, 'paused');
+  return kvm.infoOf(def, { state: 'paused', status: 'paused', pid: run.pid!, run }, run);
+}
+
+export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause: boolean): Promise<WorkloadInfo> {
+  return onLive(
+    kvm,
+    local,
+    pause ? 'pause' : 'resume',
+    ctx,
+    [pause ? 'running' : 'paused'],
+    async (def, q, run, seen) => {
+      const h = run.runDir ? await kvm.held.get(run.runDir) : undefined;
+      const held = h?.q === q ? h : undefined;
+      const changes = held?.changes;
+      await q.execute(pause ? 'stop' : 'cont');
+      // From plain running or paused, stop and cont answer once the vCPUs are stopped or running again: the
+      // status is known without asking. From any other status (inmigrate, io-error…) QEMU is asked.
+      const plain = seen.status === (pause ? 'running' : 'paused');
+      const status = plain ? (pause ? 'paused' : 'running') : (await q.execute<{ status: string }>('query-status')).status;
+      // The held connection saw the STOP this stop caused and nothing else since: it may know the status again.
+      if (held && pause && plain && held.changes === (changes ?? 0) + 1) held.status = status;
+      // No durable write: QEMU is the truth for its run status (a crash that loses this ends QEMU too); the
+      // hint only serves a reader that finds every monitor busy.
+      if (run.runDir) writeStatusHint(run.runDir, status);
+      return kvm.infoOf(def, plain ? { state: pause ? 'paused' : 'running', status, ...(run.pid !== undefined ? { pid: run.pid } : {}), run } : undefined, run);
+    },
+    pause ? (def, run, h) => pauseUnasked(kvm, def, run, h) : undefined,
+  );
 }
 
 export async function reboot(kvm: Kvm, local: string, ctx: OpContext): Promise<WorkloadInfo> {
