@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError, isNodeError } from '../../base/errors.js';
@@ -126,7 +126,21 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
   }
 
   async writeRunState(id: string, state: R, opts: AtomicOptions = {}): Promise<void> {
-    await writeJsonAtomic(this.file(id, 'state.json'), state, opts);
+    const path = this.file(id, 'state.json');
+    if (opts.syncFile === false && opts.syncDir === false) {
+      // Nothing to wait for but the write and the rename: two small syscalls, made synchronously (no threadpool trips).
+      // Named as writeFileAtomic names its temp files, so the sweep finds one a kill -9 left.
+      const tmp = join(this.dir(id), `.state.json.${randomBytes(6).toString('hex')}.tmp`);
+      writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+      return Promise.resolve();
+    }
+    await writeJsonAtomic(path, state, opts);
   }
 
   async patchRunState(id: string, patch: Partial<R>): Promise<R> {
@@ -178,18 +192,18 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
       const partial = join(this.base, `.partial-${id}`);
       mkdirSync(partial, { mode: 0o700 });
       let full: D;
+      // What does not depend on the definition is written (and synced) while build runs. The claim must be in
+      // place before the rename: a claim whose directory never appeared is ignored (idOfName), but a directory
+      // without its claim would let a second create take the same name.
+      const aside = Promise.all([writeFileSynced(join(partial, 'state.json'), '{}\n'), writeFileAtomic(this.nameClaim(name), id)]);
+      aside.catch(() => undefined); // awaited below; a build that fails first must not leave it unhandled
       try {
         full = await build(partial, id);
-        // The claim before the rename: a claim whose directory never appeared is ignored (idOfName), but a
-        // directory without its claim would let a second create take the same name.
-        await Promise.all([
-          writeFileSynced(join(partial, 'definition.json'), JSON.stringify(full, null, 2) + '\n'),
-          writeFileSynced(join(partial, 'state.json'), '{}\n'),
-          writeFileAtomic(this.nameClaim(name), id),
-        ]);
+        await Promise.all([writeFileSynced(join(partial, 'definition.json'), JSON.stringify(full, null, 2) + '\n'), aside]);
         await syncDir(partial);
         await rename(partial, this.dir(id));
       } catch (e) {
+        await aside.catch(() => undefined);
         await rm(partial, { recursive: true, force: true });
         throw e;
       }
