@@ -60,15 +60,8 @@ export interface AtomicOptions {
   syncFile?: boolean;
 }
 
-/** fsync a file by its path (after writeFileAtomic with syncFile false: the renamed file). */
-export async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+/** fsync a file by its path (after writeFileAtomic with syncFile false: the renamed file); the same call as a dir's. */
+export const syncFile = (path: string): Promise<void> => syncDir(path);
 
 /** writeFileAtomic's temp files a kill -9 left in dir; only old ones, a young one may be being written. */
 export async function sweepTempFiles(dir: string, olderThanMs = 60_000): Promise<void> {
@@ -80,6 +73,7 @@ export async function sweepTempFiles(dir: string, olderThanMs = 60_000): Promise
   }
 }
 
+/** fsync a directory (its entries), or any path opened read-only. */
 export async function syncDir(dir: string): Promise<void> {
   const d = await open(dir, 'r');
   try {
