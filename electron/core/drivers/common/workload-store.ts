@@ -266,6 +266,21 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
 
   async withLock<T>(id: string, op: string, what: string, fn: () => Promise<T>): Promise<T> {
     await this.ensure();
-    return withLock(this.lockPath(id), op, what, fn);
+    return withLock(this.lockPath(id), op, what, async () => {
+      this.mine.add(id);
+      try {
+        return await fn();
+      } finally {
+        this.mine.delete(id);
+      }
+    });
+  }
+
+  /** The workloads whose lock an operation of this process holds right now. */
+  private readonly mine = new Set<string>();
+
+  /** Whether an operation of this process holds the workload's lock (busy() says whether any live process does). */
+  holding(id: string): boolean {
+    return this.mine.has(id);
   }
 }

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { freemem, totalmem, cpus as hostCpus } from 'node:os';
 import type { KvmCreateSpec } from '../../../../shared/drivers/kvm.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
@@ -102,7 +102,8 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
       lastStatus: incoming ? 'inmigrate' : 'running',
     };
     await kvm.store.writeRunState(def.id, run, fast);
-    if (prev.runDir && prev.runDir !== spawned.runDir) await rm(prev.runDir, { recursive: true, force: true });
+    // A runtime dir holds a few sockets and a pidfile: its removal is a handful of syscalls, made synchronously.
+    if (prev.runDir && prev.runDir !== spawned.runDir) rmSync(prev.runDir, { recursive: true, force: true });
     ctx.progress({ label: 'QEMU is up', done: 1, total: 1, unit: 'steps' });
     // QMP just answered (spawnQemu waits for it) and nothing ran since: its status is the one we started it in.
     return kvm.infoOf(def, { state: incoming ? 'paused' : 'running', status: run.lastStatus, pid: run.pid, run }, run);
@@ -146,7 +147,8 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
   }
   await terminate(run, kvm.held);
   if (!(await qemuGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `${what(def)}: QEMU pid ${pid} did not end`);
-  const [failed] = await Promise.all([durable, run.runDir ? rm(run.runDir, { recursive: true, force: true }) : undefined]);
+  if (run.runDir) rmSync(run.runDir, { recursive: true, force: true }); // a few sockets and a pidfile
+  const failed = await durable;
   if (failed) throw failed;
   return run;
 }

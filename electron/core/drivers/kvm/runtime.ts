@@ -88,7 +88,8 @@ function statusHint(run: VmRunState): string | undefined {
  */
 export async function observe(store: VmStore, def: VmDefinition, held?: HeldMonitors, known?: VmRunState): Promise<Observed> {
   let run = known ?? (await store.runState(def.id));
-  if (run.pid === undefined && run.spawning) run = await adoptOrphan(store, def, run);
+  // A start in progress (its lock held by a live process, this one's other operations included) is left alone.
+  if (run.pid === undefined && run.spawning && (store.holding(def.id) || !(await store.busy(def.id)))) run = await adoptOrphan(store, def, run);
   if (run.retiring && !(await store.busy(def.id))) run = await retire(store, def, run);
   if (run.pid === undefined || run.startTicks === undefined) return { state: 'stopped', run };
   if (await isSameProcess(run.pid, run.startTicks)) {
@@ -129,6 +130,9 @@ async function adoptOrphan(store: VmStore, def: VmDefinition, run: VmRunState): 
   if (st && st.state !== 'Z' && cmdline.includes(`process=nc-${def.id}`)) {
     const { spawning: _s, ...rest } = run;
     const adopted: VmRunState = { ...rest, pid, startTicks: st.startTicks, runDir: s.runDir, instance: s.instance, accel: s.accel, startedAt: s.at };
+    // Read again just before writing: a start that finished meanwhile (and whatever followed it) is never overwritten.
+    const now = await store.runState(def.id);
+    if (now.pid !== undefined || now.spawning?.at !== s.at) return now;
     await store.writeRunState(def.id, adopted);
     return adopted;
   }
