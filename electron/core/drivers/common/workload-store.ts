@@ -205,6 +205,8 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
       } catch (e) {
         await aside.catch(() => undefined);
         await rm(partial, { recursive: true, force: true });
+        // The claim written aside goes too (ignored anyway while its directory is missing, but a failed create leaves nothing).
+        if (this.claimOf(name) === id) rmSync(this.nameClaim(name), { force: true });
         throw e;
       }
       await syncDir(this.base);
@@ -222,13 +224,16 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
     // The metadata steps synchronously (a syscall each); the trash's removal, which may free gigabytes of disk, on the threadpool.
     renameSync(this.dir(def.id), trash);
     await Promise.all([rm(trash, { recursive: true, force: true }), this.removeOutside(def)]);
-    let claim = '';
+    if (this.claimOf(def.name) === def.id) rmSync(this.nameClaim(def.name), { force: true });
+  }
+
+  /** The id a name's claim file holds, whether or not that workload exists; '' when there is none. */
+  private claimOf(name: string): string {
     try {
-      claim = readFileSync(this.nameClaim(def.name), 'utf8');
+      return readFileSync(this.nameClaim(name), 'utf8').trim();
     } catch {
-      // no claim: nothing to free
+      return '';
     }
-    if (claim.trim() === def.id) rmSync(this.nameClaim(def.name), { force: true });
   }
 
   /** What a driver keeps of a workload outside its directory, removed before the name is freed. */
