@@ -103,18 +103,18 @@ export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
       ],
       ctx.reps(10),
     );
-    // Why some rows cannot reach 1.1×: pause and resume are one QMP round trip (≈0.3–0.6 ms) in the
-    // baseline, while the contract must also take the VM's cross-process lock (mkdir + owner file + rm,
-    // ≈0.6 ms), read its definition and state, and record the new status in state.json (written atomically:
-    // temp file fsync'd, renamed), ≈2–4 ms in all even over the kept-open QMP connection. Stop in the baseline
-    // ends when QEMU closes the socket; the contract returns only once the QEMU process is gone and its
-    // stopping mark is durable. Create runs qemu-img info on the base image to validate it before making the
-    // clone (a second qemu-img spawn the baseline skips).
+    // What the contract does beyond the baseline, per op: pause and resume are the same one QMP command on a
+    // connection kept open, plus the VM's cross-process lock (one symlink made and removed), a read of its
+    // definition and state, and the router's validation and audit log; QEMU's own events tell the run status, so
+    // no query-status and no durable write. Stop in the baseline ends when QEMU closes the socket; the contract
+    // returns only once the QEMU process is gone (its exit, some ms after the socket closes) and its stopping mark
+    // is durable. Create also checks the spec against the host and makes the VM's files durable (fsync'd, the
+    // directory renamed into place and synced); qemu-img info on the base runs once per process.
     const out = lifecycleEntries('kvm', results, {
-      create: 'a linked qcow2 clone of the boot image; ours also validates the base (qemu-img info)',
+      create: 'a linked qcow2 clone of the boot image; ours also checks the spec and makes the VM durable',
       start: 'baseline: spawn to the QMP greeting',
-      pause: 'floor: per-VM lock + durable state write (see the figure file)',
-      resume: 'floor: per-VM lock + durable state write (see the figure file)',
+      pause: 'one QMP command on a kept connection; ours also takes the VM lock (see the figure file)',
+      resume: 'one QMP command on a kept connection; ours also takes the VM lock (see the figure file)',
       snapshot: 'live, with RAM (snapshot-save)',
       stop: 'quit (force); ours waits for the QEMU process to exit, the baseline only for the socket to close',
     });

@@ -124,9 +124,10 @@ export async function runTrials<B>(spec: TrialSpec<B>, count: number, t: TrialEn
 }
 
 /**
- * A kill between taking a workload's lock and writing its owner leaves a lock nobody can
- * name; it counts as "being taken" for a few seconds (base/lock.ts), then is taken over.
- * The clean-up between trials waits that out, as an admin's retry would.
+ * The clean-up between trials may meet a lock still held: a live process's operation
+ * finishing, or the lock dir of an older NovaCron that a kill left without its owner (it
+ * counts as "being taken" for a few seconds, base/lock.ts). It waits that out, as an
+ * admin's retry would.
  */
 async function whileBusy(fn: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + 15_000;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -110,7 +110,7 @@ describeWith('QEMU', why, 'kvm through the novacron CLI, each command its own pr
     // The boot sector ignores the ACPI button, so this stop waits its whole timeout: kill it while it waits.
     const child = spawn(process.execPath, [BIN, 'stop', id, '--timeout', '60'], { env: t.env, stdio: 'ignore' });
     const lock = join(t.home, 'vms', '.locks', id.slice(4));
-    await until('the stop to hold the VM lock', () => existsSync(join(lock, 'owner.json')), Boolean, 10_000);
+    await until('the stop to hold the VM lock', () => lstatSync(lock, { throwIfNoEntry: false }) !== undefined, Boolean, 10_000);
     await new Promise((r) => setTimeout(r, 300));
     await killHard(child);
     expect(qemuPids(id)).toHaveLength(1);

@@ -85,6 +85,11 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     expect((await client.call('workloads.start', { id: w.id })).state).toBe('running');
     const pid = await pidOf(w.id);
     expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe(`nc-${w.id.slice(4)}`);
+    // The first pause after a start sends stop without asking the status first; a second pause is refused.
+    expect((await client.call('workloads.pause', { id: w.id })).state).toBe('paused');
+    await expect(client.call('workloads.pause', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await client.call('workloads.inspect', { id: w.id })).runtime.qemu_status).toBe('paused');
+    expect((await client.call('workloads.resume', { id: w.id })).state).toBe('running');
     await expect(client.call('workloads.start', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT' });
 
     const term = await openTerminal(client, w.id);
@@ -115,6 +120,12 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     expect(s.memoryBytes).toBeGreaterThan(1024 * 1024);
     expect(s.memoryLimitBytes).toBe(32 * 1024 * 1024);
     expect(s.diskReadBytes).toBeGreaterThan(0);
+
+    // A live snapshot (with RAM); a second one of that name is QEMU's own refusal, and the guest runs on.
+    expect(await client.call('snapshots.create', { id: w.id, name: 'warm' })).toMatchObject({ name: 'warm', kind: 'with RAM' });
+    await expect(client.call('snapshots.create', { id: w.id, name: 'warm' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await client.call('workloads.inspect', { id: w.id })).runtime.qemu_status).toBe('running');
+    await client.call('snapshots.delete', { id: w.id, name: 'warm' });
 
     // The boot sector ignores the ACPI button: the stop falls back to quit after the timeout.
     await expect(client.call('workloads.delete', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT' });

@@ -1,9 +1,17 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../electron/core/base/lock.js';
 import { tempHome } from '../helpers/home.js';
+
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('workload locks across processes', () => {
   const t = tempHome();
@@ -35,6 +43,23 @@ describe('workload locks across processes', () => {
     const lock = await acquireLock(path, 'x', 'y');
     await lock.release();
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('leaves no ownerless lock when its taker is killed with -9 right after taking it', async () => {
+    const path = join(t.home, 'e.lock');
+    // The way the core takes a lock: one symlink whose target names the owner, so there is no moment without one.
+    const take = `const f=require('fs');const st=f.readFileSync('/proc/self/stat','utf8');const ticks=st.slice(st.lastIndexOf(')')+2).split(' ')[19];f.symlinkSync(process.pid+':'+ticks+':'+Date.now()+':create',${JSON.stringify(path)});setInterval(()=>{},1000)`;
+    const child = spawn(process.execPath, ['-e', take], { stdio: 'ignore' });
+    await until(() => lstatSync(path, { throwIfNoEntry: false }) !== undefined);
+    await expect(acquireLock(path, 'x', 'y')).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/create \(pid \d+/) });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    // Taken over at once: the dead owner is known, nothing waits out a half-made lock.
+    const started = Date.now();
+    const lock = await acquireLock(path, 'x', 'y');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await lock.release();
+    expect(lstatSync(path, { throwIfNoEntry: false })).toBeUndefined();
   });
 
   it('does not mistake a reused pid for the old holder', async () => {

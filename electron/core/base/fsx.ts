@@ -14,7 +14,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (opts.syncFile !== false) await fh.sync();
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -30,6 +30,21 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   if (opts.syncDir !== false) await syncDir(dir);
 }
 
+/**
+ * Write a new file and make it durable (fsync), without the temp file and rename: for a
+ * file in a directory nobody reads yet (a workload being assembled), which the caller
+ * fsyncs once when every file in it is written.
+ */
+export async function writeFileSynced(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const fh = await open(path, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export interface AtomicOptions {
   /**
    * false: the caller fsyncs the directory itself (syncDir), later or alongside other
@@ -37,7 +52,16 @@ export interface AtomicOptions {
    * already synced before the rename, so no reader ever sees a torn file.
    */
   syncDir?: boolean;
+  /**
+   * false: nor is the file fsync'd before its rename (the caller runs syncFile and syncDir
+   * later, or never). Only for a file whose content a power loss makes moot anyway, whose
+   * reader takes an empty file (what such a loss can leave before the sync) as absent.
+   */
+  syncFile?: boolean;
 }
+
+/** fsync a file by its path (after writeFileAtomic with syncFile false: the renamed file); the same call as a dir's. */
+export const syncFile = (path: string): Promise<void> => syncDir(path);
 
 /** writeFileAtomic's temp files a kill -9 left in dir; only old ones, a young one may be being written. */
 export async function sweepTempFiles(dir: string, olderThanMs = 60_000): Promise<void> {
@@ -49,6 +73,7 @@ export async function sweepTempFiles(dir: string, olderThanMs = 60_000): Promise
   }
 }
 
+/** fsync a directory (its entries), or any path opened read-only. */
 export async function syncDir(dir: string): Promise<void> {
   const d = await open(dir, 'r');
   try {

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { acquireLinkLock } from '../../base/link-lock.js';
 import { withLockIn } from '../../base/lock.js';
 import type { DriverEnv } from '../driver.js';
 import { Engines, parseEngineAddress, type Engine, type EngineAddress } from './engine.js';
@@ -164,7 +163,7 @@ export class ContainerContext {
     checkLocal(local);
     // A migration of this workload that a killed NovaCron left half-done is finished first.
     await this.migrations.settle();
-    return withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, fn, undefined, acquireLinkLock);
+    return withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, fn);
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { NovaError } from '../../base/errors.js';
 import { readJson, sweepTempFiles, writeJsonAtomic } from '../../base/fsx.js';
-import { acquireLinkLock } from '../../base/link-lock.js';
+import { acquireLock } from '../../base/lock.js';
 import type { Engine } from './engine.js';
 import { statusOf } from './errors.js';
 import { LABEL } from './labels.js';
@@ -91,7 +91,7 @@ export class MigrationJournal {
       if (!entry) continue;
       let lock;
       try {
-        lock = await acquireLinkLock(this.hooks.lockPath(entry.local), 'finish an interrupted migration', `container workload '${entry.local}'`);
+        lock = await acquireLock(this.hooks.lockPath(entry.local), 'finish an interrupted migration', `container workload '${entry.local}'`);
       } catch (e) {
         if (e instanceof NovaError && e.code === 'CONFLICT') continue; // in progress, or being finished by another process
         throw e;

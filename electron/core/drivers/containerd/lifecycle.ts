@@ -2,7 +2,6 @@ import { rm, stat } from 'node:fs/promises';
 import type { ContainerdCreateSpec, KataCreateSpec, SandboxRuntime } from '../../../../shared/drivers/containerd.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { acquireLinkLock } from '../../base/link-lock.js';
 import { withLockIn } from '../../base/lock.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { isAlreadyExists, isGrpcStatus, isNotFound } from './api/client.js';
@@ -26,7 +25,7 @@ const what = (f: Family, t: Target) => `${f.profile.id} workload '${t.id}'`;
 
 /** One operation at a time per workload, across every NovaCron process. */
 export function locked<T>(f: Family, t: Target, op: string, fn: () => Promise<T>): Promise<T> {
-  return withLockIn(lockPath(f, ''), `${t.namespace}--${t.id}`, op, what(f, t), fn, 0o700, acquireLinkLock);
+  return withLockIn(lockPath(f, ''), `${t.namespace}--${t.id}`, op, what(f, t), fn, 0o700);
 }
 
 type Observed = Awaited<ReturnType<typeof observeOwn>>;

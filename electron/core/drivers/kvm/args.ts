@@ -16,6 +16,8 @@ export const RUN_FILES = {
   migration: 'migrate.sock',
   /** The guest agent's channel (virtio-serial), for what only the guest knows: network byte counters. */
   agent: 'qga.sock',
+  /** The run status a pause or resume last saw: the fallback while every monitor is busy (see runtime.ts). */
+  statusHint: 'status',
 } as const;
 
 export interface LaunchOptions {

@@ -11,7 +11,7 @@ import { D, type Kvm } from './context.js';
 import { guestNetBytes } from './agent.js';
 import { runMigration } from './migrate.js';
 import { withQmp, type QmpClient } from './qmp.js';
-import { observe, qmpPath, spawnQemu, terminate, what } from './runtime.js';
+import { observe, qmpPath, spawnQemu, terminate, what, writeStatusHint } from './runtime.js';
 import { openSerialSession } from './serial.js';
 import * as snaps from './snapshots.js';
 import { onLive } from './lifecycle.js';
@@ -58,16 +58,25 @@ async function withVm<T>(kvm: Kvm, local: string, op: string, ctx: OpContext, li
 }
 
 export async function snapshotCreate(kvm: Kvm, local: string, name: string, ctx: OpContext): Promise<SnapshotInfo> {
-  const existing = await listSnapshots(kvm, local, ctx.signal);
-  if (existing.some((s) => s.name === name)) throw driverError(D, 'CONFLICT', `a snapshot named '${name}' already exists`);
-  await withVm(kvm, local, 'snapshot', ctx, (def, q) => snaps.createLive(q, def, name, ctx), (def) => snaps.offline('-c', kvm.qemuImg, def, kvm.store.dir(def.id), name, ctx)).catch(
-    async (e: unknown) => {
-      throw await whenFull(kvm.store.dir(local), e);
+  // Live: QEMU refuses a taken name itself, and lists the new one on the connection already open. Stopped: qemu-img.
+  return withVm(
+    kvm,
+    local,
+    'snapshot',
+    ctx,
+    (def, q) => snaps.createLive(q, def, name, ctx),
+    async (def) => {
+      const dir = kvm.store.dir(def.id);
+      const list = () => snaps.listSnapshots(def, dir, kvm.qemuImg, undefined, ctx.signal);
+      if ((await list()).some((s) => s.name === name)) throw driverError(D, 'CONFLICT', `a snapshot named '${name}' already exists`);
+      await snaps.offline('-c', kvm.qemuImg, def, dir, name, ctx);
+      const made = (await list()).find((s) => s.name === name);
+      if (!made) throw driverError(D, 'INTERNAL', `snapshot '${name}' was taken but is not listed`);
+      return made;
     },
-  );
-  const made = (await listSnapshots(kvm, local, ctx.signal)).find((s) => s.name === name);
-  if (!made) throw driverError(D, 'INTERNAL', `snapshot '${name}' was taken but is not listed`);
-  return made;
+  ).catch(async (e: unknown) => {
+    throw await whenFull(kvm.store.dir(local), e);
+  });
 }
 
 export async function snapshotRevert(kvm: Kvm, local: string, name: string, ctx: OpContext): Promise<WorkloadInfo> {
@@ -81,7 +90,8 @@ export async function snapshotRevert(kvm: Kvm, local: string, name: string, ctx:
     async (def, q) => {
       await snaps.revertLive(q, def, snap, ctx);
       const status = (await q.execute<{ status: string }>('query-status')).status;
-      await kvm.store.patchRunState(def.id, { lastStatus: status });
+      const run = await kvm.store.runState(def.id);
+      if (run.runDir) writeStatusHint(run.runDir, status);
       return kvm.infoOf(def);
     },
     async (def) => {

@@ -19,6 +19,43 @@ export interface Held {
   q: QmpClient;
   /** Resolves when the connection closed (QEMU quit or crashed, or we let go). */
   gone: Promise<void>;
+  /**
+   * QEMU's run status as this connection last learned it, kept true by QEMU's own events
+   * (every monitor gets every event, whichever client caused it): a RESUME means running;
+   * any other event that may change the status forgets it, and the next look asks QEMU.
+   */
+  status: string | undefined;
+  /** Counts the events that forgot the status: a command's caller compares it to know nothing else happened. */
+  changes: number;
+  /** The query-status under way, which a second look joins instead of asking again. */
+  asking?: Promise<string>;
+}
+
+/** Events that never change the run status; any other one (STOP, SHUTDOWN, RESET, an I/O error…) may. */
+const KEEPS_STATUS = new Set(['RESUME', 'BALLOON_CHANGE', 'RTC_CHANGE', 'VNC_CONNECTED', 'VNC_INITIALIZED', 'VNC_DISCONNECTED', 'VSERPORT_CHANGE', 'NIC_RX_FILTER_CHANGED', 'JOB_STATUS_CHANGE']);
+
+/**
+ * The held connection's status when it is known, else QEMU's answer (remembered). Events
+ * QEMU already sent but this process has not read yet are read first (one turn of the
+ * event loop), so a change another process made before this call is never missed.
+ */
+export async function heldStatus(h: Held, timeoutMs: number): Promise<string> {
+  await new Promise((r) => setImmediate(r));
+  if (h.status !== undefined) return h.status;
+  // Joining a query already sent is sound: an event read before its answer was sent before it too,
+  // so the answer already includes what the event changed.
+  h.asking ??= (async () => {
+    const before = h.changes;
+    try {
+      const status = (await h.q.execute<{ status: string }>('query-status', undefined, timeoutMs)).status;
+      // An event after the answer (read in the same chunk) makes the answer old news.
+      if (h.changes === before) h.status = status;
+      return status;
+    } finally {
+      h.asking = undefined;
+    }
+  })();
+  return h.asking;
 }
 
 export class HeldMonitors {
@@ -51,7 +88,7 @@ export class HeldMonitors {
     }
     let q: QmpClient;
     try {
-      q = await QmpClient.connect(path, { timeoutMs: Math.max(waitMs, 1_000), retryMs: 2, ...(signal ? { signal } : {}) });
+      q = await QmpClient.connect(path, { timeoutMs: Math.max(waitMs, 1_000), retryMs: 1, ...(signal ? { signal } : {}) });
     } catch {
       await claim.release().catch(() => undefined);
       return undefined;
@@ -63,7 +100,15 @@ export class HeldMonitors {
         resolve();
       }),
     );
-    return { q, gone };
+    const h: Held = { q, gone, status: undefined, changes: 0 };
+    q.onEvent((e) => {
+      if (e.event === 'RESUME') h.status = 'running';
+      else if (!KEEPS_STATUS.has(e.event)) {
+        h.status = undefined;
+        h.changes++;
+      }
+    });
+    return h;
   }
 
   /** Let go of every held connection (this process is closing); QEMU keeps running. */

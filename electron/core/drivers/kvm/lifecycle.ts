@@ -1,25 +1,29 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { freemem, totalmem, cpus as hostCpus } from 'node:os';
 import type { KvmCreateSpec } from '../../../../shared/drivers/kvm.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
-import { syncDir } from '../../base/fsx.js';
+import { syncDir, syncFile } from '../../base/fsx.js';
 import { isSameProcess } from '../../base/procfs.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
+import type { Held } from './held.js';
 import type { QmpClient } from './qmp.js';
-import { qemuGone, spawnQemu, terminate, what, type Observed } from './runtime.js';
+import { qemuGone, spawnQemu, terminate, what, writeStatusHint, type Observed } from './runtime.js';
 import type { VmDefinition, VmRunState } from './store.js';
 
 const MiB = 1024 * 1024;
+
+/** os.cpus() reads /proc/cpuinfo and /proc/stat on every call; the count is all a create needs, once. */
+let cpuCount: number | undefined;
+const hostCpuCount = () => (cpuCount ??= hostCpus().length);
 
 /** Everything only the host can answer: files exist, sizes fit, the machine type is known. */
 async function checkCreate(kvm: Kvm, s: KvmCreateSpec, signal: AbortSignal) {
   const total = Math.floor(totalmem() / MiB);
   if (s.memoryMB > total) throw invalid('memoryMB', `${s.memoryMB} MiB is more than this host's ${total} MiB`, D);
-  const n = hostCpus().length;
+  const n = hostCpuCount();
   if (s.cpus > n) throw invalid('cpus', `${s.cpus} vCPUs are more than this host's ${n} CPUs`, D);
   const host = await kvm.host();
   if (host.machines.size && !host.machines.has(s.machine)) {
@@ -75,13 +79,17 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
     if (prev.pid !== undefined && prev.startTicks !== undefined) await terminate(prev, kvm.held);
     const instance = (prev.instance ?? 0) + 1;
     const runDir = kvm.store.runDir(def.id, instance);
-    await kvm.store.writeRunState(def.id, { instance: prev.instance ?? 0, spawning: { runDir, instance, accel, at: new Date().toISOString() } });
+    // Run-state writes of a start need no fsync: they describe a QEMU, which no power loss leaves running (and the
+    // reader takes the empty file such a loss may leave as no state); a NovaCron killed mid-start only needs them
+    // renamed into place, as they are before the spawn and before the lock is released.
+    const fast = { syncDir: false, syncFile: false };
+    await kvm.store.writeRunState(def.id, { instance: prev.instance ?? 0, spawning: { runDir, instance, accel, at: new Date().toISOString() } }, fast);
     ctx.progress({ label: `starting QEMU (${accel}: ${why})`, done: 0, total: 1, unit: 'steps' });
     let spawned;
     try {
       spawned = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel, instance, signal: ctx.signal, held: kvm.held, ...(incoming ? { incoming } : {}) });
     } catch (e) {
-      await kvm.store.writeRunState(def.id, { instance });
+      await kvm.store.writeRunState(def.id, { instance }, fast);
       throw e;
     }
     const run = {
@@ -93,8 +101,9 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
       accel,
       lastStatus: incoming ? 'inmigrate' : 'running',
     };
-    await kvm.store.writeRunState(def.id, run);
-    if (prev.runDir && prev.runDir !== spawned.runDir) await rm(prev.runDir, { recursive: true, force: true });
+    await kvm.store.writeRunState(def.id, run, fast);
+    // A runtime dir holds a few sockets and a pidfile: its removal is a handful of syscalls, made synchronously.
+    if (prev.runDir && prev.runDir !== spawned.runDir) rmSync(prev.runDir, { recursive: true, force: true });
     ctx.progress({ label: 'QEMU is up', done: 1, total: 1, unit: 'steps' });
     // QMP just answered (spawnQemu waits for it) and nothing ran since: its status is the one we started it in.
     return kvm.infoOf(def, { state: incoming ? 'paused' : 'running', status: run.lastStatus, pid: run.pid, run }, run);
@@ -107,9 +116,9 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
   if (seen.state !== 'running' && seen.state !== 'paused') return seen.run;
   const run: VmRunState = { ...(seen.run ?? (await kvm.store.runState(def.id))), stopping: true, stoppedAt: new Date().toISOString(), ...(reason ? { stopReason: reason } : {}) };
   // The stopping mark is visible to every process once renamed into place, before QEMU is asked to quit (so its end
-  // reads as a stop, never a crash); making the rename durable (the directory's fsync) overlaps QEMU quitting.
-  await kvm.store.writeRunState(def.id, run, { syncDir: false });
-  const durable = syncDir(kvm.store.dir(def.id)).then(
+  // reads as a stop, never a crash); making it durable (the file's and the directory's fsync) overlaps QEMU quitting.
+  await kvm.store.writeRunState(def.id, run, { syncDir: false, syncFile: false });
+  const durable = Promise.all([syncFile(kvm.store.file(def.id, 'state.json')), syncDir(kvm.store.dir(def.id))]).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -138,7 +147,8 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
   }
   await terminate(run, kvm.held);
   if (!(await qemuGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `${what(def)}: QEMU pid ${pid} did not end`);
-  const [failed] = await Promise.all([durable, run.runDir ? rm(run.runDir, { recursive: true, force: true }) : undefined]);
+  if (run.runDir) rmSync(run.runDir, { recursive: true, force: true }); // a few sockets and a pidfile
+  const failed = await durable;
   if (failed) throw failed;
   return run;
 }
@@ -152,7 +162,10 @@ export async function stop(kvm: Kvm, local: string, opts: StopOptions, ctx: OpCo
   });
 }
 
-/** A QMP command on a live VM, under its lock; CONFLICT when it is not in one of the states the command needs. */
+/**
+ * A QMP command on a live VM, under its lock; CONFLICT when it is not in one of the states the command needs.
+ * fast: tried first on the connection this process holds, before any look at QEMU's status; undefined hands over to the usual path.
+ */
 export async function onLive<T>(
   kvm: Kvm,
   local: string,
@@ -160,9 +173,17 @@ export async function onLive<T>(
   ctx: OpContext,
   states: ('running' | 'paused')[],
   fn: (def: VmDefinition, q: QmpClient, run: VmRunState, seen: Observed) => Promise<T>,
+  fast?: (def: VmDefinition, run: VmRunState, h: Held) => Promise<T | undefined>,
 ): Promise<T> {
   const def = await kvm.load(local);
   return kvm.store.withLock(def.id, `${op} by ${ctx.origin}`, what(def), async () => {
+    if (fast) {
+      const run = await kvm.store.runState(def.id);
+      const plain = run.pid !== undefined && run.startTicks !== undefined && run.runDir && !run.spawning && !run.migrating && !run.retiring;
+      const h = plain && (await isSameProcess(run.pid!, run.startTicks!)) ? await kvm.held.get(run.runDir!) : undefined;
+      const done = h ? await fast(def, run, h) : undefined;
+      if (done !== undefined) return done;
+    }
     const seen = await kvm.observe(def);
     if (!states.includes(seen.state as 'running')) throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}, not ${states.join(' or ')}`);
     const run = seen.run ?? (await kvm.store.runState(def.id));
@@ -170,19 +191,58 @@ export async function onLive<T>(
   });
 }
 
-export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause: boolean): Promise<WorkloadInfo> {
-  return onLive(kvm, local, pause ? 'pause' : 'resume', ctx, [pause ? 'running' : 'paused'], async (def, q, run, seen) => {
-    await q.execute(pause ? 'stop' : 'cont');
-    // From plain running or paused, stop and cont answer once the vCPUs are stopped or running again: the
-    // status is known without asking. From any other status (inmigrate, io-error…) QEMU is asked.
-    const plain = seen.status === (pause ? 'running' : 'paused');
-    const status = plain ? (pause ? 'paused' : 'running') : (await q.execute<{ status: string }>('query-status')).status;
-    const next = { ...run, lastStatus: status };
-    // lastStatus is only the fallback while the monitor is busy: the directory fsync is left to the next durable
-    // write (the file itself is synced before its rename, so a power loss brings back the old status, whole).
-    await kvm.store.writeRunState(def.id, next, { syncDir: false });
-    return kvm.infoOf(def, plain ? { state: pause ? 'paused' : 'running', status, ...(run.pid !== undefined ? { pid: run.pid } : {}), run: next } : undefined, next);
+/**
+ * A pause while the held connection does not know the status (the first after a start, say): stop is sent at once, as a
+ * bare client would, instead of asking the status first. The STOP event QEMU sends before its answer says the guest was
+ * running; without it nothing changed (stop on a stopped guest is a no-op) and the usual path says why not. Not for a
+ * QEMU waiting for a migration stream, where stop would change what it does once the stream is in.
+ */
+async function pauseUnasked(kvm: Kvm, def: VmDefinition, run: VmRunState, h: Held): Promise<WorkloadInfo | undefined> {
+  if (h.asking || run.lastStatus === 'inmigrate') return undefined;
+  await new Promise((r) => setImmediate(r)); // events already sent are read first (see heldStatus)
+  if (h.status !== undefined) return undefined; // known: the usual path needs no question either
+  const before = h.changes;
+  let stopped = false;
+  const sub = h.q.onEvent((e) => {
+    if (e.event === 'STOP') stopped = true;
   });
+  try {
+    await h.q.execute('stop', undefined, 10_000);
+  } finally {
+    sub.dispose();
+  }
+  if (!stopped) return undefined;
+  // The STOP this stop caused and nothing else since: the connection knows the status again.
+  if (h.changes === before + 1) h.status = 'paused';
+  writeStatusHint(run.runDir!, 'paused');
+  return kvm.infoOf(def, { state: 'paused', status: 'paused', pid: run.pid!, run }, run);
+}
+
+export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause: boolean): Promise<WorkloadInfo> {
+  return onLive(
+    kvm,
+    local,
+    pause ? 'pause' : 'resume',
+    ctx,
+    [pause ? 'running' : 'paused'],
+    async (def, q, run, seen) => {
+      const h = run.runDir ? await kvm.held.get(run.runDir) : undefined;
+      const held = h?.q === q ? h : undefined;
+      const changes = held?.changes;
+      await q.execute(pause ? 'stop' : 'cont');
+      // From plain running or paused, stop and cont answer once the vCPUs are stopped or running again: the
+      // status is known without asking. From any other status (inmigrate, io-error…) QEMU is asked.
+      const plain = seen.status === (pause ? 'running' : 'paused');
+      const status = plain ? (pause ? 'paused' : 'running') : (await q.execute<{ status: string }>('query-status')).status;
+      // The held connection saw the STOP this stop caused and nothing else since: it may know the status again.
+      if (held && pause && plain && held.changes === (changes ?? 0) + 1) held.status = status;
+      // No durable write: QEMU is the truth for its run status (a crash that loses this ends QEMU too); the
+      // hint only serves a reader that finds every monitor busy.
+      if (run.runDir) writeStatusHint(run.runDir, status);
+      return kvm.infoOf(def, plain ? { state: pause ? 'paused' : 'running', status, ...(run.pid !== undefined ? { pid: run.pid } : {}), run } : undefined, run);
+    },
+    pause ? (def, run, h) => pauseUnasked(kvm, def, run, h) : undefined,
+  );
 }
 
 export async function reboot(kvm: Kvm, local: string, ctx: OpContext): Promise<WorkloadInfo> {
@@ -204,8 +264,7 @@ export async function remove(kvm: Kvm, local: string, opts: { force: boolean }, 
     if (run.pid !== undefined && run.startTicks !== undefined && (await isSameProcess(run.pid, run.startTicks))) {
       throw driverError(D, 'INTERNAL', `${what(def)}: QEMU pid ${run.pid} is still alive; not deleting its disks under it`);
     }
+    // The run dirs go with it (VmStore.removeOutside), under the lock.
     await kvm.store.remove(def);
   });
-  // The lock lived inside the VM's store; the name and run dirs are gone with remove().
-  await rm(join(kvm.store.runBase, def.id), { recursive: true, force: true });
 }

@@ -50,27 +50,66 @@ async function runJob(qmp: QmpClient, kind: 'snapshot-save' | 'snapshot-load' | 
   const jobId = `nc-${kind}-${Date.now().toString(36)}`;
   const args: Record<string, unknown> = { 'job-id': jobId, tag, devices: disks.map((d) => d.node) };
   if (kind !== 'snapshot-delete') args.vmstate = disks[0]!.node;
-  await qmp.execute(kind, args);
-  for (;;) {
-    const jobs = await qmp.execute<{ id: string; status: string; 'current-progress': number; 'total-progress': number; error?: string }[]>('query-jobs');
-    const job = jobs.find((j) => j.id === jobId);
-    if (!job) throw driverError(D, 'INTERNAL', `${label}: the ${kind} job vanished`);
-    ctx.progress({ label, done: job['current-progress'], total: Math.max(job['total-progress'], 1), unit: 'steps' });
-    if (job.status === 'concluded' || job.status === 'null') {
-      await qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined);
-      if (job.error) throw driverError(D, codeFor(job.error), `${label}: ${job.error}`);
-      return;
+  // Listening before the job starts: its concluded event may come before the command's answer is read.
+  let concluded = false;
+  let wake: (() => void) | undefined;
+  const sub = qmp.onEvent((e) => {
+    if (e.event === 'JOB_STATUS_CHANGE' && e.data?.id === jobId && e.data.status === 'concluded') {
+      concluded = true;
+      wake?.();
     }
-    // The job stops the guest for its copy; QEMU keeps going even if we stop watching, so abort is refused.
-    if (ctx.signal.aborted) throw new NovaError('CANCELLED', `${label}: no longer watched; QEMU finishes the job by itself`);
-    // Woken by the job's own status events (concluded, say) at once; polled as well, for progress and a missed event.
-    await qmp.waitEvent((e) => e.event === 'JOB_STATUS_CHANGE' && e.data?.id === jobId, 100, ctx.signal);
+  });
+  try {
+    await qmp.execute(kind, args);
+    for (;;) {
+      if (!concluded && !ctx.signal.aborted) {
+        // Woken by the job's concluded event at once; every 100 ms otherwise, for progress and for an event missed.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 100);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      // Once concluded, the job's last state and its dismissal go together: one round trip, answered in order.
+      const ended = concluded;
+      const [jobs] = await Promise.all([
+        qmp.execute<{ id: string; status: string; 'current-progress': number; 'total-progress': number; error?: string }[]>('query-jobs'),
+        ended ? qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined) : undefined,
+      ]);
+      const job = jobs.find((j) => j.id === jobId);
+      if (!job) throw driverError(D, 'INTERNAL', `${label}: the ${kind} job vanished`);
+      ctx.progress({ label, done: job['current-progress'], total: Math.max(job['total-progress'], 1), unit: 'steps' });
+      if (job.status === 'concluded' || job.status === 'null') {
+        if (!ended) await qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined);
+        if (job.error) throw driverError(D, /already exists/i.test(job.error) ? 'CONFLICT' : codeFor(job.error), `${label}: ${job.error}`);
+        return;
+      }
+      // The job stops the guest for its copy; QEMU keeps going even if we stop watching, so abort is refused.
+      if (ctx.signal.aborted) throw new NovaError('CANCELLED', `${label}: no longer watched; QEMU finishes the job by itself`);
+    }
+  } finally {
+    sub.dispose();
   }
 }
 
-export async function createLive(qmp: QmpClient, def: VmDefinition, name: string, ctx: OpContext): Promise<void> {
+/**
+ * A live snapshot, with RAM, and what QEMU then lists for it. A name already taken is
+ * QEMU's own refusal (snapshot-save never overwrites, and checks before it pauses the guest).
+ */
+export async function createLive(qmp: QmpClient, def: VmDefinition, name: string, ctx: OpContext): Promise<SnapshotInfo> {
   const disks = snapshotDisks(def);
-  await runJob(qmp, 'snapshot-save', name, disks, ctx, `snapshot '${name}' of VM '${def.name}' (with RAM)`);
+  try {
+    await runJob(qmp, 'snapshot-save', name, disks, ctx, `snapshot '${name}' of VM '${def.name}' (with RAM)`);
+  } catch (e) {
+    if (e instanceof NovaError && e.code === 'CONFLICT') throw driverError(D, 'CONFLICT', `a snapshot named '${name}' already exists`);
+    throw e;
+  }
+  const made = (await listSnapshots(def, '', '', qmp, ctx.signal)).find((s) => s.name === name);
+  if (!made) throw driverError(D, 'INTERNAL', `snapshot '${name}' was taken but is not listed`);
+  return made;
 }
 
 export async function revertLive(qmp: QmpClient, def: VmDefinition, snap: SnapshotInfo, ctx: OpContext): Promise<void> {

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Accel, PortForward } from '../../../../shared/drivers/kvm.js';
 import type { ExitInfo } from '../../../../shared/model.js';
@@ -50,7 +50,7 @@ export interface VmRunState {
   stopping?: boolean;
   stopReason?: string;
   stoppedAt?: string;
-  /** The last run status QMP gave: the fallback while the monitor is busy. */
+  /** The run status QMP gave at start or revert: the fallback while the monitor is busy (after the runtime dir's status hint). */
   lastStatus?: string;
   /** Written before QEMU is spawned: a NovaCron killed right after the spawn can be found out by its pidfile. */
   spawning?: { runDir: string; instance: number; accel: 'kvm' | 'tcg'; at: string };
@@ -96,6 +96,8 @@ export class VmStore extends WorkloadStore<VmDefinition, VmRunState, VmExitRecor
 
   /** The runtime dirs go too; external disks stay where they are. */
   protected override async removeOutside(def: VmDefinition): Promise<void> {
-    await rm(join(this.runBase, def.id), { recursive: true, force: true });
+    // Sockets and a pidfile of a QEMU that is gone: a handful of unlinks.
+    rmSync(join(this.runBase, def.id), { recursive: true, force: true });
+    return Promise.resolve();
   }
 }
