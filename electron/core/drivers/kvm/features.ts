@@ -210,8 +210,9 @@ export async function scale(kvm: Kvm, local: string, r: { memoryMB?: number; cpu
 /**
  * CPU and RSS of the QEMU process from its /proc stat (kept open while watched), disk
  * bytes and the balloon from QMP: over the monitor this process holds when it holds one
- * (two commands, no connect), else one short connection to the query monitor. The VM's
- * files are read through the store's snapshot, which re-reads them only when one changed.
+ * (one command; the balloon is kept from its events, see held.ts), else one short
+ * connection to the query monitor. The VM's files are read through the store's
+ * snapshot, which re-reads them only when one changed.
  */
 export async function metrics(kvm: Kvm, local: string): Promise<RawSample> {
   const snap = await kvm.store.snapshot(local);
@@ -221,26 +222,26 @@ export async function metrics(kvm: Kvm, local: string): Promise<RawSample> {
   if (run.pid === undefined || run.startTicks === undefined || !run.runDir) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
   const st = readPinnedStat(kvm.qemuStats, run.pid, run.startTicks);
   if (!st) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
-  const q = await kvm
-    .qmp(
-      run,
-      async (c) => {
-        const [blocks, balloon] = await Promise.all([
-          c.execute<{ stats: { rd_bytes: number; wr_bytes: number } }[]>('query-blockstats', undefined, 2_000),
-          c.execute<{ actual: number }>('query-balloon', undefined, 2_000).catch(() => undefined),
-        ]);
-        return { blocks, balloon };
-      },
-      { timeoutMs: 2_000 },
-      true,
-    )
-    .catch(() => undefined);
+  const blockstats = (c: QmpClient) => c.execute<{ stats: { rd_bytes: number; wr_bytes: number } }[]>('query-blockstats', undefined, 2_000);
+  const balloonOf = (c: QmpClient) => c.execute<{ actual: number }>('query-balloon', undefined, 2_000).then((b) => b.actual, () => undefined);
+  const h = await kvm.held.get(run.runDir);
+  const q = await (h
+    ? (async () => {
+        const blocks = await blockstats(h.q);
+        if (h.balloon === undefined) {
+          const b = await balloonOf(h.q);
+          h.balloon ??= b ?? null;
+        }
+        return { blocks, balloon: h.balloon ?? undefined };
+      })()
+    : withQmp(qmpPath(run, true), async (c) => ({ blocks: await blockstats(c), balloon: await balloonOf(c) }), { timeoutMs: 2_000 })
+  ).catch(() => undefined);
   const net = await guestNetBytes(join(run.runDir, RUN_FILES.agent));
   return {
     ts,
     cpuNs: ((st.utimeTicks + st.stimeTicks) * 1e9) / CLK_TCK,
     memoryBytes: st.rssPages * PAGE_SIZE,
-    memoryLimitBytes: q?.balloon?.actual ?? def.memoryMB * MiB,
+    memoryLimitBytes: q?.balloon ?? def.memoryMB * MiB,
     ...(q ? { diskReadBytes: q.blocks.reduce((s, b) => s + b.stats.rd_bytes, 0), diskWriteBytes: q.blocks.reduce((s, b) => s + b.stats.wr_bytes, 0) } : {}),
     ...(net ? { netRxBytes: net.rx, netTxBytes: net.tx } : {}),
     source: `${q ? 'procfs + QMP' : 'procfs (QMP busy)'}${net ? ' + guest agent' : ''} (memory limit = balloon size)`,

@@ -19,7 +19,24 @@ export interface Held {
   q: QmpClient;
   /** Resolves when the connection closed (QEMU quit or crashed, or we let go). */
   gone: Promise<void>;
+  /**
+   * The balloon's size in bytes as QEMU last told this connection (null: the VM has no
+   * balloon): asked once, then kept by its BALLOON_CHANGE events, so metrics need not ask every second.
+   */
+  balloon?: number | null;
+  /**
+   * QEMU's run status as last asked on this connection, and when. Any event but
+   * BALLOON_CHANGE forgets it: QEMU changes its run status only with an event (STOP,
+   * RESUME, SHUTDOWN, SUSPEND, GUEST_PANICKED, MIGRATION…), so the watcher's pass each
+   * second asks only after one, and at the latest every STATUS_MAX_AGE_MS.
+   */
+  status?: { value: string; at: number };
+  /** Events that forgot the status so far: an answer asked before one is not kept. */
+  changes: number;
 }
+
+/** How long a run status learnt on the held connection is trusted without an event. */
+export const STATUS_MAX_AGE_MS = 10_000;
 
 export class HeldMonitors {
   private readonly byDir = new Map<string, Promise<Held | undefined>>();
@@ -56,14 +73,23 @@ export class HeldMonitors {
       await claim.release().catch(() => undefined);
       return undefined;
     }
-    const gone = new Promise<void>((resolve) =>
+    const held: Held = { q, gone: Promise.resolve(), changes: 0 };
+    q.onEvent((e) => {
+      if (e.event === 'BALLOON_CHANGE') {
+        if (typeof e.data?.actual === 'number') held.balloon = e.data.actual;
+      } else {
+        delete held.status;
+        held.changes++;
+      }
+    });
+    held.gone = new Promise<void>((resolve) =>
       q.onClose(() => {
         this.byDir.delete(runDir);
         void claim.release().catch(() => undefined);
         resolve();
       }),
     );
-    return { q, gone };
+    return held;
   }
 
   /** Let go of every held connection (this process is closing); QEMU keeps running. */

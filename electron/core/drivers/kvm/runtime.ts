@@ -5,7 +5,7 @@ import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError } from '../../base/errors.js';
 import { isSameProcess, readStat } from '../../base/procfs.js';
 import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
-import type { HeldMonitors } from './held.js';
+import { STATUS_MAX_AGE_MS, type HeldMonitors } from './held.js';
 import { withQmp } from './qmp.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
 
@@ -40,7 +40,15 @@ function stateOf(status: string): WorkloadState {
 export async function queryStatus(run: VmRunState, timeoutMs = 2_000, held?: HeldMonitors): Promise<string | undefined> {
   try {
     const h = held && run.runDir ? await held.get(run.runDir) : undefined;
-    if (h) return (await h.q.execute<{ status: string }>('query-status', undefined, timeoutMs)).status;
+    if (h) {
+      if (h.status && Date.now() - h.status.at < STATUS_MAX_AGE_MS) return h.status.value;
+      const at = Date.now();
+      const changes = h.changes;
+      const value = (await h.q.execute<{ status: string }>('query-status', undefined, timeoutMs)).status;
+      // An event that came while asking may already have made this answer old: keep it only if none did.
+      if (h.changes === changes) h.status = { value, at };
+      return value;
+    }
     return await withQmp(qmpPath(run, true), async (q) => (await q.execute<{ status: string }>('query-status', undefined, timeoutMs)).status, { timeoutMs });
   } catch {
     return undefined;
