@@ -31,13 +31,6 @@ export type ServerMessage =
   | { t: 'err'; id: number; error: ErrorData }
   | { t: 'end'; id: number };
 
-/**
- * What a WebSocket frame from the server holds: a message, or the events of several
- * subscriptions raised in one turn of the server's event loop (a second's metrics of
- * every watched workload), in order, as one frame instead of one each.
- */
-export type ServerFrame = ServerMessage | { t: 'evs'; evs: { id: number; e: unknown }[] };
-
 // Electron IPC: one invoke channel per method, three for streams.
 export const IPC_PREFIX = 'novacron:';
 export function ipcChannelOf(method: MethodName): string {

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { NovaClient } from '../../shared/contract/client.js';
-import type { ClientMessage, ServerFrame, ServerMessage, Transport } from '../../shared/contract/wire.js';
+import type { ClientMessage, ServerMessage, Transport } from '../../shared/contract/wire.js';
 import type { Result } from '../../shared/errors.js';
 
 /** A Node client of the headless server's WebSocket: what a browser does, without the browser. */
@@ -15,9 +15,8 @@ export async function wsClient(url: string, headers: Record<string, string>): Pr
   const pending = new Map<number, (r: Result<unknown>) => void>();
   const subs = new Map<number, (m: ServerMessage) => void>();
   ws.on('message', (raw) => {
-    const m = JSON.parse((raw as Buffer).toString()) as ServerFrame;
-    if (m.t === 'evs') for (const { id, e } of m.evs) subs.get(id)?.({ t: 'ev', id, e });
-    else if (m.t === 'res') pending.get(m.id)?.(m.r);
+    const m = JSON.parse((raw as Buffer).toString()) as ServerMessage;
+    if (m.t === 'res') pending.get(m.id)?.(m.r);
     else subs.get(m.id)?.(m);
   });
   const send = (m: ClientMessage) => ws.send(JSON.stringify(m));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { ClientMessage, ServerFrame, ServerMessage } from '../../../shared/contract/wire.js';
+import type { ClientMessage, ServerMessage } from '../../../shared/contract/wire.js';
 import type { Disposable } from '../base/lifecycle.js';
 import type { Router } from '../api/router.js';
 import type { Origin } from '../drivers/driver.js';
@@ -27,43 +27,20 @@ export function serveContract(ws: WebSocket, router: Router, origin: Origin, soc
     socket?.uncork();
   };
 
-  const sendFrame = (m: ServerFrame) => {
+  const send = (m: ServerMessage) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       ws.close(1011, 'client is not reading');
       return;
     }
-    // Everything sent in one turn of the event loop leaves in one write: frames stay separate, syscalls do not.
+    // Everything sent in one turn of the event loop (a second's metrics of every watched
+    // workload, say) leaves in one write: frames stay separate, syscalls do not.
     if (socket && !corked) {
       corked = true;
       socket.cork();
       setImmediate(uncork);
     }
     ws.send(JSON.stringify(m));
-  };
-
-  // Events raised in one turn of the event loop (a second's metrics of every watched
-  // workload, each its own subscription) go out as ONE frame: one serialisation and one
-  // WebSocket frame instead of a hundred.
-  let events: { id: number; e: unknown }[] | undefined;
-  const flushEvents = () => {
-    const list = events;
-    events = undefined;
-    if (!list?.length) return;
-    sendFrame(list.length === 1 ? { t: 'ev', ...list[0]! } : { t: 'evs', evs: list });
-  };
-  const send = (m: ServerMessage) => {
-    if (m.t === 'ev') {
-      if (!events) {
-        events = [];
-        setImmediate(flushEvents);
-      }
-      events.push({ id: m.id, e: m.e });
-      return;
-    }
-    // Whatever else follows the events already raised (a stream's end after its last event).
-    flushEvents();
-    sendFrame(m);
   };
 
   ws.on('message', (raw, isBinary) => {

@@ -1,4 +1,4 @@
-import type { ClientMessage, ServerFrame, ServerMessage, StreamSink, Transport } from '../../../shared/contract/wire.js';
+import type { ClientMessage, ServerMessage, StreamSink, Transport } from '../../../shared/contract/wire.js';
 import type { Result } from '../../../shared/errors.js';
 
 interface Sub {
@@ -36,12 +36,7 @@ export function wsTransport(url = defaultUrl(), onStatus?: (connected: boolean) 
       for (const m of queue.splice(0)) if (m.t !== 'sub') sock.send(JSON.stringify(m));
     };
     sock.onmessage = (ev) => {
-      const frame = JSON.parse(String(ev.data)) as ServerFrame;
-      if (frame.t === 'evs') {
-        for (const { id, e } of frame.evs) subs.get(id)?.sink.event(e);
-        return;
-      }
-      const m: ServerMessage = frame;
+      const m = JSON.parse(String(ev.data)) as ServerMessage;
       switch (m.t) {
         case 'res':
           pending.get(m.id)?.(m.r);
