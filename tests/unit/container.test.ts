@@ -10,7 +10,7 @@ import { snapshotRepo } from '../../electron/core/drivers/container/labels.js';
 import { splitStamp } from '../../electron/core/drivers/container/logs.js';
 import { createOptions } from '../../electron/core/drivers/container/spec.js';
 import { exitOf } from '../../electron/core/drivers/container/state.js';
-import { cgroupFilesOf, dockerCpuPercent, dockerMemory, parseNetDev } from '../../electron/core/drivers/container/stats.js';
+import { cgroupFilesOf, dockerCpuPercent, dockerMemory, parseNetDev, statField } from '../../electron/core/drivers/container/stats.js';
 import { tarKind } from '../../electron/core/drivers/container/tarkind.js';
 import { splitRef } from '../../electron/core/drivers/container/images.js';
 
@@ -101,6 +101,16 @@ describe('container driver: pure parts', () => {
     expect(cgroupFilesOf(`0::/system.slice/docker-${id}.scope\n`, id)).toMatchObject({ version: 2, cpu: `/sys/fs/cgroup/system.slice/docker-${id}.scope` });
     expect(cgroupFilesOf('0::/user.slice\n', id)).toBeUndefined();
     expect(parseNetDev('Inter-|\n face |\n    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n  eth0: 500 5 0 0 0 0 0 0 300 3 0 0 0 0 0 0\n')).toEqual({ rx: 500, tx: 300 });
+  });
+
+  it('finds one field of a cgroup stat file: the first line, a middle one, the last without a newline, never a longer name', () => {
+    const stat = 'cache 4096\ninactive_file 300\ntotal_inactive_file 700\nhierarchical_memory_limit 9223372036854771712';
+    expect(statField(stat, 'cache')).toBe(4096);
+    expect(statField(stat, 'inactive_file')).toBe(300);
+    expect(statField(stat, 'total_inactive_file')).toBe(700);
+    expect(statField(stat, 'hierarchical_memory_limit')).toBe(9223372036854771712);
+    expect(statField(stat, 'file')).toBeUndefined();
+    expect(statField('usage_usec 1234\nuser_usec 1000\n', 'usage_usec')).toBe(1234);
   });
 
   it('reads exits in our words', () => {

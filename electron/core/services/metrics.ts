@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import type { MetricsSample } from '../../../shared/model.js';
-import { parseWorkloadId } from '../../../shared/ids.js';
+import { parseWorkloadId, type DriverId } from '../../../shared/ids.js';
 import { type Disposable, interval, toDisposable } from '../base/lifecycle.js';
 import { NovaError } from '../base/errors.js';
-import type { RawSample } from '../drivers/driver.js';
+import type { Driver, RawSample } from '../drivers/driver.js';
 import type { DriverManager } from '../drivers/manager.js';
 
 /** Ten minutes of one-second samples per watched workload. */
@@ -127,16 +127,22 @@ export class MetricsService implements Disposable {
     return toSample(a, await read(signal));
   }
 
-  private async reader(id: string) {
+  private async reader(id: string, drivers?: Map<DriverId, Promise<Driver>>) {
     const ref = parseWorkloadId(id);
     if (!ref) throw new NovaError('INVALID_ARGUMENT', `id: '${id}' is not a workload id`, { field: 'id' });
-    const driver = await this.drivers.require(ref.driver, 'metrics');
-    return (signal: AbortSignal) => driver.metrics!(ref.local, signal);
+    let driver = drivers?.get(ref.driver);
+    if (!driver) {
+      driver = this.drivers.require(ref.driver, 'metrics');
+      drivers?.set(ref.driver, driver);
+    }
+    const d = await driver;
+    return (signal: AbortSignal) => d.metrics!(ref.local, signal);
   }
 
-  private async sampleOne(id: string, w: Watched, signal: AbortSignal = AbortSignal.timeout(5000)): Promise<void> {
+  /** drivers: what this tick already resolved, so a tick asks each driver once, not once per workload. */
+  private async sampleOne(id: string, w: Watched, signal: AbortSignal = AbortSignal.timeout(5000), drivers?: Map<DriverId, Promise<Driver>>): Promise<void> {
     try {
-      const read = await this.reader(id);
+      const read = await this.reader(id, drivers);
       this.record(w, await read(signal));
     } catch {
       // The workload is gone or its engine is down: the event stream says so; metrics just pause.
@@ -160,7 +166,8 @@ export class MetricsService implements Disposable {
       // One deadline for the whole tick, not a timer per workload; every sample listens to it.
       const signal = AbortSignal.timeout(5000);
       setMaxListeners(0, signal);
-      await Promise.all(active.map(([id, w]) => this.sampleOne(id, w, signal)));
+      const drivers = new Map<DriverId, Promise<Driver>>();
+      await Promise.all(active.map(([id, w]) => this.sampleOne(id, w, signal, drivers)));
     } finally {
       this.ticking = false;
     }

@@ -21,7 +21,8 @@ export function emitListingChanges(
   if (!last) return now;
   for (const [id, w] of now) {
     const before = last.get(id);
-    if (before && same(before, w)) continue;
+    // A driver that found nothing changed gives the very object it gave last time: no serialising.
+    if (before && (before === w || same(before, w))) continue;
     emit({ type: 'upsert', info: w });
     const message = crashNotice?.(w, before);
     if (message !== undefined) emit({ type: 'notice', level: 'error', message, workloadId: id });

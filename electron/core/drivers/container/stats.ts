@@ -114,14 +114,24 @@ const pinFirst = (paths: string[]) => {
   return undefined;
 };
 
-const statMap = (text: string) => {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp > 0) out[line.slice(0, sp)] = Number(line.slice(sp + 1));
-  }
-  return out;
-};
+/** One `key value` line of a cgroup stat file, found in place: read every second per container, the file has some 40 lines and we need one or two. */
+export function statField(text: string, key: string): number | undefined {
+  let at = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `);
+  if (at < 0) return undefined;
+  if (at > 0) at++;
+  const start = at + key.length + 1;
+  const end = text.indexOf('\n', start);
+  const n = Number(text.slice(start, end < 0 ? undefined : end));
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The host's memory, what an unlimited container is shown against; read anew once a minute, not once per container per second (it is a read of /proc/meminfo). */
+let hostMem: { bytes: number; at: number } | undefined;
+function hostMemory(): number {
+  const now = Date.now();
+  if (!hostMem || now - hostMem.at > 60_000) hostMem = { bytes: totalmem(), at: now };
+  return hostMem.bytes;
+}
 
 /** Sum of rx/tx over the namespace's interfaces but lo, as `docker stats` shows them. */
 export function parseNetDev(text: string): { rx: number; tx: number } {
@@ -180,7 +190,6 @@ export class PinnedCgroup implements Disposable {
     const f = this.files;
     const [cpu, mem, memStat] = [f.cpu.read(), f.mem.read(), f.memStat.read()];
     if (cpu === undefined || mem === undefined || memStat === undefined) return undefined;
-    const stat = statMap(memStat);
     const usage = Number(mem);
     let cpuNs: number;
     let limit: number | undefined;
@@ -191,18 +200,18 @@ export class PinnedCgroup implements Disposable {
     if (this.version === 1) {
       cpuNs = Number(cpu);
       // The memory.stat of v1 carries the limit too, so memory.limit_in_bytes is not read.
-      limit = stat.hierarchical_memory_limit;
-      inactive = stat.total_inactive_file;
+      limit = statField(memStat, 'hierarchical_memory_limit');
+      inactive = statField(memStat, 'total_inactive_file');
       for (const l of io.split('\n')) {
         const [, op, v] = l.trim().split(' ');
         if (op === 'Read') read += Number(v);
         if (op === 'Write') write += Number(v);
       }
     } else {
-      cpuNs = (statMap(cpu).usage_usec ?? 0) * 1000;
+      cpuNs = (statField(cpu, 'usage_usec') ?? 0) * 1000;
       const max = f.limit!.read()?.trim();
       limit = max === undefined || max === 'max' ? undefined : Number(max);
-      inactive = stat.inactive_file;
+      inactive = statField(memStat, 'inactive_file');
       for (const m of io.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) {
         read += Number(m[1]);
         write += Number(m[2]);
@@ -211,7 +220,7 @@ export class PinnedCgroup implements Disposable {
     const netText = f.net.read();
     if (netText === undefined) return undefined;
     const net = parseNetDev(netText);
-    const host = totalmem();
+    const host = hostMemory();
     return {
       ts,
       cpuNs,

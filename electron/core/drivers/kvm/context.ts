@@ -3,7 +3,9 @@ import type { WorkloadInfo } from '../../../../shared/model.js';
 import { workloadId } from '../../../../shared/ids.js';
 import { driverError } from '../../base/errors.js';
 import { resolveAccel, type KvmHost } from './detect.js';
+import { PinnedSet } from '../../base/pinned.js';
 import { HeldMonitors } from './held.js';
+import type { PinnedStat } from '../../base/pinned-stat.js';
 import { withQmp, type QmpClient, type QmpConnectOptions } from './qmp.js';
 import { observe, qmpPath, type Observed } from './runtime.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
@@ -14,6 +16,8 @@ export const D = 'kvm';
 export class Kvm {
   /** The QMP connections this process keeps open to running VMs. */
   readonly held = new HeldMonitors();
+  /** The /proc stat of each watched VM's QEMU, kept open (keyed pid:startTicks); closed once nobody reads it. */
+  readonly qemuStats = new PinnedSet<PinnedStat>();
 
   constructor(
     readonly store: VmStore,

@@ -4,7 +4,7 @@ import { cpus as hostCpus } from 'node:os';
 import { migrationUriSchema } from '../../../../shared/drivers/kvm.js';
 import type { SnapshotInfo, WorkloadInfo } from '../../../../shared/model.js';
 import { driverError, invalid, NovaError } from '../../base/errors.js';
-import { CLK_TCK, isSameProcess, PAGE_SIZE, readStat } from '../../base/procfs.js';
+import { CLK_TCK, isSameProcess, PAGE_SIZE } from '../../base/procfs.js';
 import type { ConsoleEndpoint, OpContext, RawSample, TerminalSession } from '../driver.js';
 import { hostfwd, RUN_FILES } from './args.js';
 import { D, type Kvm } from './context.js';
@@ -15,6 +15,7 @@ import { observe, qmpPath, spawnQemu, terminate, what, writeStatusHint } from '.
 import { openSerialSession } from './serial.js';
 import * as snaps from './snapshots.js';
 import { onLive } from './lifecycle.js';
+import { readPinnedStat } from '../../base/pinned-stat.js';
 import type { VmDefinition } from './store.js';
 
 const MiB = 1024 * 1024;
@@ -216,24 +217,41 @@ export async function scale(kvm: Kvm, local: string, r: { memoryMB?: number; cpu
   });
 }
 
-/** CPU and RSS of the QEMU process from /proc; disk bytes and the balloon from QMP. Cheap: one short QMP connection. */
+/**
+ * CPU and RSS of the QEMU process from its /proc stat (kept open while watched), disk
+ * bytes and the balloon from QMP: over the monitor this process holds when it holds one
+ * (one command; the balloon is kept from its events, see held.ts), else one short
+ * connection to the query monitor. The VM's files are read through the store's
+ * snapshot, which re-reads them only when one changed.
+ */
 export async function metrics(kvm: Kvm, local: string): Promise<RawSample> {
-  const def = await kvm.load(local);
+  const snap = await kvm.store.snapshot(local);
+  if (!snap) throw driverError(D, 'NOT_FOUND', `no VM '${local}'`);
+  const { def, run } = snap;
   const ts = Date.now();
-  const run = await liveRun(kvm, def);
-  const st = run ? await readStat(run.pid!) : undefined;
-  if (!run || !st) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
-  const q = await withQmp(qmpPath(run, true), async (c) => {
-    const blocks = await c.execute<{ stats: { rd_bytes: number; wr_bytes: number } }[]>('query-blockstats', undefined, 2_000);
-    const balloon = await c.execute<{ actual: number }>('query-balloon', undefined, 2_000).catch(() => undefined);
-    return { blocks, balloon };
-  }, { timeoutMs: 2_000 }).catch(() => undefined);
-  const net = await guestNetBytes(join(run.runDir!, RUN_FILES.agent));
+  if (run.pid === undefined || run.startTicks === undefined || !run.runDir) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
+  const st = readPinnedStat(kvm.qemuStats, run.pid, run.startTicks);
+  if (!st) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
+  const blockstats = (c: QmpClient) => c.execute<{ stats: { rd_bytes: number; wr_bytes: number } }[]>('query-blockstats', undefined, 2_000);
+  const balloonOf = (c: QmpClient) => c.execute<{ actual: number }>('query-balloon', undefined, 2_000).then((b) => b.actual, () => undefined);
+  const h = await kvm.held.get(run.runDir);
+  const q = await (h
+    ? (async () => {
+        const blocks = await blockstats(h.q);
+        if (h.balloon === undefined) {
+          const b = await balloonOf(h.q);
+          h.balloon ??= b ?? null;
+        }
+        return { blocks, balloon: h.balloon ?? undefined };
+      })()
+    : withQmp(qmpPath(run, true), async (c) => ({ blocks: await blockstats(c), balloon: await balloonOf(c) }), { timeoutMs: 2_000 })
+  ).catch(() => undefined);
+  const net = await guestNetBytes(join(run.runDir, RUN_FILES.agent));
   return {
     ts,
     cpuNs: ((st.utimeTicks + st.stimeTicks) * 1e9) / CLK_TCK,
     memoryBytes: st.rssPages * PAGE_SIZE,
-    memoryLimitBytes: q?.balloon?.actual ?? def.memoryMB * MiB,
+    memoryLimitBytes: q?.balloon ?? def.memoryMB * MiB,
     ...(q ? { diskReadBytes: q.blocks.reduce((s, b) => s + b.stats.rd_bytes, 0), diskWriteBytes: q.blocks.reduce((s, b) => s + b.stats.wr_bytes, 0) } : {}),
     ...(net ? { netRxBytes: net.rx, netTxBytes: net.tx } : {}),
     source: `${q ? 'procfs + QMP' : 'procfs (QMP busy)'}${net ? ' + guest agent' : ''} (memory limit = balloon size)`,

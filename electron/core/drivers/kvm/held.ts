@@ -20,6 +20,11 @@ export interface Held {
   /** Resolves when the connection closed (QEMU quit or crashed, or we let go). */
   gone: Promise<void>;
   /**
+   * The balloon's size in bytes as QEMU last told this connection (null: the VM has no
+   * balloon): asked once, then kept by its BALLOON_CHANGE events, so metrics need not ask every second.
+   */
+  balloon?: number | null;
+  /**
    * QEMU's run status as this connection last learned it, kept true by QEMU's own events
    * (every monitor gets every event, whichever client caused it): a RESUME means running;
    * any other event that may change the status forgets it, and the next look asks QEMU.
@@ -93,21 +98,22 @@ export class HeldMonitors {
       await claim.release().catch(() => undefined);
       return undefined;
     }
-    const gone = new Promise<void>((resolve) =>
-      q.onClose(() => {
-        this.byDir.delete(runDir);
-        void claim.release().catch(() => undefined);
-        resolve();
-      }),
-    );
-    const h: Held = { q, gone, status: undefined, changes: 0 };
+    const h: Held = { q, gone: Promise.resolve(), status: undefined, changes: 0 };
     q.onEvent((e) => {
+      if (e.event === 'BALLOON_CHANGE' && typeof e.data?.actual === 'number') h.balloon = e.data.actual;
       if (e.event === 'RESUME') h.status = 'running';
       else if (!KEEPS_STATUS.has(e.event)) {
         h.status = undefined;
         h.changes++;
       }
     });
+    h.gone = new Promise<void>((resolve) =>
+      q.onClose(() => {
+        this.byDir.delete(runDir);
+        void claim.release().catch(() => undefined);
+        resolve();
+      }),
+    );
     return h;
   }
 

@@ -29,8 +29,11 @@ export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
     const ids = await store.ids();
     const rows = await Promise.all(
       ids.map(async (id) => {
-        const def = await store.definition(id).catch(() => undefined);
-        return def ? kvm.infoOf(def) : undefined;
+        // The snapshot re-reads a VM's files only when one changed: the watcher lists every second.
+        const snap = await store.snapshot(id).catch(() => undefined);
+        if (!snap) return undefined;
+        const seen = await kvm.observe(snap.def, snap.run);
+        return kvm.infoOf(snap.def, seen, seen.run ?? snap.run);
       }),
     );
     return rows.filter((r): r is WorkloadInfo => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));
@@ -150,9 +153,12 @@ export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
       return out;
     },
 
-    dispose: () => kvm.held.dispose(),
+    dispose: () => {
+      kvm.held.dispose();
+      kvm.qemuStats.dispose();
+    },
 
-    watch: (emit) => watchVms(list, emit, async (w) => (await store.runState(w.id.slice(D.length + 1))).pid),
+    watch: (emit) => watchVms(list, emit, async (w) => (await store.snapshot(w.id.slice(D.length + 1)))?.run.pid),
   };
   return driver;
 }

@@ -4,19 +4,18 @@ import type { WorkloadDetail, WorkloadInfo } from '../../../../shared/model.js';
 import { workloadId } from '../../../../shared/ids.js';
 import { driverError } from '../../base/errors.js';
 import { readProcIo, readStat, waitGone, CLK_TCK, PAGE_SIZE } from '../../base/procfs.js';
-import { DisposableStore } from '../../base/lifecycle.js';
+import { DisposableStore, type Disposable } from '../../base/lifecycle.js';
 import { tailFile } from '../../base/tail.js';
 import { pollWatch } from '../common/poll-watch.js';
 import { PinnedSet } from '../../base/pinned.js';
 import { PinnedProc } from './pinned-proc.js';
+import { readPinnedStat, type PinnedStat } from '../../base/pinned-stat.js';
 import type { Detection, Driver, DriverEnv, LogSink, OpContext, RawSample, StopOptions } from '../driver.js';
 import { detectCgroups, type CgroupHost } from './cgroups.js';
 import { baseEnv, observe, resolveCommand, signalGroup, spawnDetached, startedAtOf } from './runtime.js';
-import { ProcessStore, type ProcessDefinition, type ProcessSnapshot } from './store.js';
+import { ProcessStore, type ProcessDefinition, type ProcessRunState, type ProcessSnapshot } from './store.js';
 
 const D = 'process';
-/** How long a watched process's kept-open counters are trusted before its definition is read again (a scale adds limits). */
-const RECHECK_MS = 10_000;
 
 /**
  * Plain host processes as workloads: started detached so they outlive the app, watched
@@ -24,7 +23,8 @@ const RECHECK_MS = 10_000;
  */
 export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
   const store = new ProcessStore(env.config['process.base_path']);
-  const pinned = new PinnedSet<PinnedProc>();
+  /** Watched processes' counters, kept open with the files they were opened for. */
+  const pinned = new PinnedSet<{ proc: PinnedProc; snap: ProcessSnapshot } & Disposable>();
   let cgroups: CgroupHost | undefined;
   const cg = async () => (cgroups ??= await detectCgroups());
   void store.sweep();
@@ -56,15 +56,40 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
 
   const info = async (local: string) => infoOf(await load(local));
 
+  /**
+   * What the last listing made of each workload, and what it was made from: its files (the
+   * store's snapshot, the same object while they are unchanged) and its process's state
+   * letter, read through a /proc stat kept open. The watcher lists every second; a
+   * workload whose files and process are as they were is given as the same object, so
+   * nothing is re-derived and the watcher's comparison is one identity check.
+   */
+  const shown = new Map<string, { snap: ProcessSnapshot; proc: string; info: WorkloadInfo }>();
+  const procStats = new PinnedSet<PinnedStat>();
+  // As observe() tells them apart: stopped (T) is paused, any other live state (R, S, D…) running.
+  const procOf = (run: ProcessRunState) => {
+    if (run.pid === undefined || run.startTicks === undefined) return 'none';
+    const st = readPinnedStat(procStats, run.pid, run.startTicks);
+    return !st ? 'gone' : st.state === 'T' ? 'paused' : 'running';
+  };
+
   const list = async (): Promise<WorkloadInfo[]> => {
     const ids = await store.ids();
     const rows = await Promise.all(
       ids.map(async (id) => {
         // A workload deleted meanwhile, or a definition a crash left unreadable, is not listed.
         const snap = await store.snapshot(id).catch(() => undefined);
-        return snap ? infoOf(snap.def, snap) : undefined;
+        if (!snap) return undefined;
+        const proc = procOf(snap.run);
+        const last = shown.get(id);
+        // A pending spawn is looked for on every pass (observe adopts it), so it is never reused.
+        if (last && last.snap === snap && last.proc === proc && !snap.run.spawning) return last.info;
+        const info = await infoOf(snap.def, snap);
+        shown.set(id, { snap, proc, info });
+        return info;
       }),
     );
+    const live = new Set(ids);
+    for (const id of shown.keys()) if (!live.has(id)) shown.delete(id);
     return rows.filter((r): r is WorkloadInfo => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));
   };
 
@@ -270,22 +295,24 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
     },
 
     async metrics(local): Promise<RawSample> {
-      // The watched case: its /proc files kept open (see base/pinned.ts), the definition re-read every few seconds for a scale.
+      // The watched case: its /proc files kept open (see base/pinned.ts) while its own files are
+      // unchanged (the store's snapshot is then the same object: one stat); a scale that adds limits opens anew.
+      const snap = await store.snapshot(local);
+      if (!snap) throw notFound(local);
       const hit = pinned.get(local);
-      if (hit && Date.now() - hit.since < RECHECK_MS) {
-        const s = hit.sample();
+      if (hit && hit.snap === snap) {
+        const s = hit.proc.sample();
         if (s) return s;
       }
       pinned.delete(local);
-      const def = await load(local);
-      const run = await store.runState(def.id);
+      const { def, run } = snap;
       const ts = Date.now();
       if (run.pid === undefined || run.startTicks === undefined) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
       if (def.memoryMB === undefined && def.cpuPercent === undefined) {
         const p = PinnedProc.open(run.pid, run.startTicks);
         const s = p?.sample();
         if (p && s) {
-          pinned.set(local, p);
+          pinned.set(local, { proc: p, snap, dispose: () => p.dispose() });
           return s;
         }
         p?.dispose();
@@ -305,7 +332,10 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
       };
     },
 
-    dispose: () => pinned.dispose(),
+    dispose: () => {
+      pinned.dispose();
+      procStats.dispose();
+    },
 
     logs(local, opts, sink: LogSink) {
       const store_ = new DisposableStore();
