@@ -2,8 +2,8 @@
 // most of start-up was V8 reading and compiling the 4 MB bundle and the functions its
 // first run calls. The cache holds that compiled code; V8 checks it against the source
 // and its own version and flags, and one it rejects is simply made again. It lives in
-// the user's own cache dir (0700), never in a place another user could write: compiled
-// code is trusted as code.
+// the user's own data dir (cache/, 0700), never in a place another user could write:
+// compiled code is trusted as code.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,10 +11,12 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 
+/** In the data dir's cache/ (resolved as electron/core/base/paths.ts does): every file NovaCron writes lives under it. */
 function cachePath(file, st) {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const env = process.env;
+  const home = env.NOVACRON_HOME || join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'novacron');
   const key = createHash('sha256').update(`${file}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 16);
-  return join(base, 'novacron', `cli-${key}.v8`);
+  return join(home, 'cache', `cli-${key}.v8`);
 }
 
 /** A cache file only when it is ours: made by this user, not writable by others. */

@@ -32,8 +32,13 @@ export function wrap(child: ChildProcess): Child {
       const l = lines.shift();
       if (l !== undefined) return Promise.resolve(l);
       return new Promise<string>((resolve, reject) => {
-        waiters.push(resolve);
-        child.once('exit', (code) => reject(new Error(`${String(child.spawnfile)} exited ${code}`)));
+        // The exit listener goes once the line came: a child asked for many lines would pile them up.
+        const onExit = (code: number | null) => reject(new Error(`${String(child.spawnfile)} exited ${code}`));
+        waiters.push((l) => {
+          child.off('exit', onExit);
+          resolve(l);
+        });
+        child.once('exit', onExit);
       });
     },
     send: (l) => child.stdin!.write(`${l}\n`),

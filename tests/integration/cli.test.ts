@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
@@ -86,5 +86,37 @@ describe('help', () => {
       expect({ c, code: r.code, err: r.stderr }).toEqual({ c, code: 0, err: '' });
       expect(r.stdout).toMatch(new RegExp(`novacron .*${c.split('-')[0]}`));
     }
+  });
+});
+
+describe("the CLI's V8 code cache", () => {
+  const t = tempHome('nc-cli-cache-');
+  afterAll(() => t.cleanup());
+  const cacheFiles = () => readdirSync(join(t.home, 'cache')).filter((f) => /^cli-[0-9a-f]{16}\.v8$/.test(f));
+
+  it('lives in the data dir, 0600 in a 0700 folder, and one it must not trust, or cannot use, is made again', async () => {
+    expect((await cli(['drivers', '--json'], t.env)).code).toBe(0);
+    const [file, ...more] = cacheFiles();
+    expect(more).toEqual([]);
+    const path = join(t.home, 'cache', file!);
+    expect(statSync(join(t.home, 'cache')).mode & 0o777).toBe(0o700);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const made = readFileSync(path);
+    expect(made.length).toBeGreaterThan(1000);
+
+    // Writable by others: compiled code is trusted as code, so it is not read, and a fresh one replaces it.
+    writeFileSync(path, 'planted');
+    chmodSync(path, 0o666);
+    expect((await cli(['drivers', '--json'], t.env)).code).toBe(0);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path, 'utf8')).not.toBe('planted');
+
+    // Garbage V8 rejects: the CLI still runs, and writes a cache it can use.
+    writeFileSync(path, 'garbage');
+    const r = await cli(['drivers', '--json'], t.env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveLength(6);
+    expect(readFileSync(path).length).toBeGreaterThan(1000);
+    expect(cacheFiles()).toEqual([file]);
   });
 });
