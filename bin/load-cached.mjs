@@ -5,7 +5,7 @@
 // the user's own data dir (cache/, 0700), never in a place another user could write:
 // compiled code is trusted as code.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -45,13 +45,21 @@ export function loadCached(file) {
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
   const done = () => {
     if (cachedData && !script.cachedDataRejected) return;
+    const dir = dirname(cache);
+    const tmp = `${cache}.${process.pid}.tmp`;
     try {
-      mkdirSync(dirname(cache), { recursive: true, mode: 0o700 });
-      const tmp = `${cache}.${process.pid}.tmp`;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
       renameSync(tmp, cache);
     } catch {
-      // No cache dir we may write (a read-only home): the next run compiles again, that is all.
+      // No room (a full disk) or no right to write (a read-only home): the next run compiles again, that is
+      // all, and nothing is left behind: not the partial file, nor the folder if it holds nothing else.
+      rmSync(tmp, { force: true });
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Not empty (other caches), or never made.
+      }
     }
   };
   return { exports: module.exports, done };
