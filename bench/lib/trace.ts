@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 
 interface TraceEvent {
@@ -17,6 +19,8 @@ export async function longestTask(browser: Browser, page: Page, fn: () => Promis
   await fn().catch((e: unknown) => (failed = e));
   const buf = await browser.stopTracing();
   if (failed) throw failed;
+  // BENCH_TRACE_DIR: keep each trace, to open in Chromium's performance panel and see what the longest task did.
+  if (process.env.BENCH_TRACE_DIR) writeFileSync(join(process.env.BENCH_TRACE_DIR, `trace-${Date.now()}.json`), buf);
   return longestOf(JSON.parse(buf.toString('utf8')) as { traceEvents: TraceEvent[] });
 }
 
