@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { cpuPercent } from '../../electron/core/services/metrics.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { Driver } from '../../electron/core/drivers/driver.js';
+import type { DriverManager } from '../../electron/core/drivers/manager.js';
+import { cpuPercent, MetricsService } from '../../electron/core/services/metrics.js';
 import { parseStat } from '../../electron/core/base/procfs.js';
 
 describe('cpu percent from two cumulative samples', () => {
@@ -20,5 +22,42 @@ describe('/proc/<pid>/stat', () => {
     const line = '4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 123456 1000000 250 18446744073709551615';
     const st = parseStat(line);
     expect(st).toMatchObject({ pid: 4242, comm: 'my (odd) prog', state: 'S', ppid: 1, pgrp: 4242, utimeTicks: 7, stimeTicks: 3, startTicks: 123456, rssPages: 250 });
+  });
+});
+
+describe('the metrics service', () => {
+  it("asks the manager for a watched workload's driver once, not every tick (require re-runs detection: docker's /info)", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      let cpuNs = 0;
+      const reads: string[] = [];
+      const driver = {
+        id: 'process',
+        metrics: async (local: string) => {
+          reads.push(local);
+          return { ts: Date.now(), cpuNs: (cpuNs += 5e8), memoryBytes: 1 };
+        },
+      } as unknown as Driver;
+      let required = 0;
+      const manager = {
+        require: async () => {
+          required++;
+          return driver;
+        },
+      } as unknown as DriverManager;
+      const svc = new MetricsService(manager);
+      const samples: number[] = [];
+      const sub = svc.watch('process:aaaaaaaaaaaa', (batch) => samples.push(...batch.map((s) => s.cpuPercent)));
+      for (let i = 0; i < 6; i++) await vi.advanceTimersByTimeAsync(1000);
+      sub.dispose();
+      svc.dispose();
+      expect(reads.length).toBeGreaterThanOrEqual(6);
+      expect(reads.every((l) => l === 'aaaaaaaaaaaa')).toBe(true);
+      expect(samples.length).toBe(reads.length - 1); // the first reading only primes the CPU delta
+      expect(samples.at(-1)).toBe(50);
+      expect(required).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

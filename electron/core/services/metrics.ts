@@ -33,6 +33,12 @@ interface Watched {
   push?: Disposable;
   /** Kept a while after the last watcher leaves, so reopening a tab shows the past. */
   idleSince?: number;
+  /**
+   * Its driver, once resolved: asked of the manager once, not every tick. The manager's
+   * require() re-runs the driver's detection every few seconds (docker's /info is costly
+   * for dockerd), and a driver whose engine went away just fails its reads meanwhile.
+   */
+  source?: { driver: Driver; local: string };
 }
 
 /** How long a workload nobody watches keeps its history before it is dropped. */
@@ -92,6 +98,7 @@ export class MetricsService implements Disposable {
     const ref = parseWorkloadId(id);
     const driver = ref ? await this.drivers.require(ref.driver, 'metrics').catch(() => undefined) : undefined;
     if (!ref || !driver) return;
+    w.source = { driver, local: ref.local };
     if (driver.watchMetrics) {
       if (w.push || w.listeners.size === 0) return;
       const push = driver.watchMetrics(ref.local, (cur) => this.record(w, cur), () => undefined);
@@ -127,7 +134,7 @@ export class MetricsService implements Disposable {
     return toSample(a, await read(signal));
   }
 
-  private async reader(id: string, drivers?: Map<DriverId, Promise<Driver>>) {
+  private async resolve(id: string, drivers?: Map<DriverId, Promise<Driver>>): Promise<{ driver: Driver; local: string }> {
     const ref = parseWorkloadId(id);
     if (!ref) throw new NovaError('INVALID_ARGUMENT', `id: '${id}' is not a workload id`, { field: 'id' });
     let driver = drivers?.get(ref.driver);
@@ -135,15 +142,19 @@ export class MetricsService implements Disposable {
       driver = this.drivers.require(ref.driver, 'metrics');
       drivers?.set(ref.driver, driver);
     }
-    const d = await driver;
-    return (signal: AbortSignal) => d.metrics!(ref.local, signal);
+    return { driver: await driver, local: ref.local };
+  }
+
+  private async reader(id: string) {
+    const { driver, local } = await this.resolve(id);
+    return (signal: AbortSignal) => driver.metrics!(local, signal);
   }
 
   /** drivers: what this tick already resolved, so a tick asks each driver once, not once per workload. */
   private async sampleOne(id: string, w: Watched, signal: AbortSignal = AbortSignal.timeout(5000), drivers?: Map<DriverId, Promise<Driver>>): Promise<void> {
     try {
-      const read = await this.reader(id, drivers);
-      this.record(w, await read(signal));
+      const { driver, local } = (w.source ??= await this.resolve(id, drivers));
+      this.record(w, await driver.metrics!(local, signal));
     } catch {
       // The workload is gone or its engine is down: the event stream says so; metrics just pause.
     }
