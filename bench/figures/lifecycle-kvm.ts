@@ -117,6 +117,7 @@ export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
       resume: 'one QMP command on a kept connection; ours also takes the VM lock (see the figure file)',
       snapshot: 'live, with RAM (snapshot-save)',
       stop: 'quit (force); ours waits for the QEMU process to exit, the baseline only for the socket to close',
+      delete: "the baseline removes the VM's folder; ours also takes the VM lock, checks that it is not running, renames the folder out of sight before removing it and frees its name",
     });
     // Figure 2: create+start through the contract against a hand-spawned QEMU reaching its greeting.
     const sum = (kind: Path['kind'], ops: (typeof OPS)[number][]) => {
