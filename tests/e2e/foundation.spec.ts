@@ -119,3 +119,18 @@ test('the server refuses a browser that has no token', async ({ app }) => {
   expect(wsStatus).toBe('refused');
   await browser.close();
 });
+
+test("a page whose app chunk cannot be fetched says so, not a blank window", async ({ app }) => {
+  test.skip(app.mode !== 'web', 'the desktop window loads its files from disk');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    // The server went away after the first chunk: boot.tsx's chunk is refused.
+    await page.route(/\/assets\/boot-[^/]+\.js$/, (r) => r.abort('connectionrefused'));
+    await page.goto(`${app.server!.url}?token=${app.server!.token}`);
+    await expect(page.locator('#root')).toContainText("NovaCron's page could not load");
+    await expect(page.locator('#root')).toContainText('Reload it.');
+  } finally {
+    await browser.close();
+  }
+});
