@@ -133,7 +133,6 @@ export async function deleteSnapshot(f: Family, local: string, name: string, ctx
   await f.client.call('images.Delete', { name: ref }, { signal: ctx.signal });
 }
 
-/** Snapshot images of a workload, removed with it. */
 /**
  * A workload's snapshot images: listed at once (while the workload is read, under its lock),
  * and the returned step deletes them once the workload is gone.

@@ -1,6 +1,7 @@
 import type { Disposable } from '../../base/lifecycle.js';
 import { PinnedFile } from '../../base/pinned.js';
-import { CLK_TCK, PAGE_SIZE, parseStat } from '../../base/procfs.js';
+import { PinnedStat } from '../../base/pinned-stat.js';
+import { CLK_TCK, PAGE_SIZE } from '../../base/procfs.js';
 import type { RawSample } from '../driver.js';
 
 const field = (text: string, key: string) => {
@@ -9,33 +10,26 @@ const field = (text: string, key: string) => {
 };
 
 /**
- * A watched process's /proc/<pid>/stat and io, kept open: bound to that very process, so
- * a reused pid can never be mistaken for it; once it has ended, sample() is undefined.
+ * A watched process's /proc/<pid>/stat (a PinnedStat: bound to that very process, so a
+ * reused pid can never be mistaken for it) and io, kept open; once it has ended,
+ * sample() is undefined.
  */
 export class PinnedProc implements Disposable {
-  readonly since = Date.now();
-
   private constructor(
-    private readonly stat: PinnedFile,
+    private readonly stat: PinnedStat,
     private readonly io: PinnedFile | undefined,
   ) {}
 
   /** Undefined unless pid is alive and started at startTicks. */
   static open(pid: number, startTicks: number): PinnedProc | undefined {
-    const stat = PinnedFile.open(`/proc/${pid}/stat`);
-    const text = stat?.read();
-    if (!stat || text === undefined || parseStat(text).startTicks !== startTicks) {
-      stat?.dispose();
-      return undefined;
-    }
+    const stat = PinnedStat.open(pid, startTicks);
     // /proc/<pid>/io is root-or-owner only; without it there are no disk counters.
-    return new PinnedProc(stat, PinnedFile.open(`/proc/${pid}/io`));
+    return stat && new PinnedProc(stat, PinnedFile.open(`/proc/${pid}/io`));
   }
 
   sample(): RawSample | undefined {
-    const text = this.stat.read();
-    if (text === undefined) return undefined;
-    const st = parseStat(text);
+    const st = this.stat.read();
+    if (st === undefined) return undefined;
     const io = this.io?.read();
     const read = io === undefined ? undefined : field(io, 'read_bytes');
     const write = io === undefined ? undefined : field(io, 'write_bytes');
