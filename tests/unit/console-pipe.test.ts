@@ -27,8 +27,10 @@ function pattern(n: number): Buffer {
 describe('console proxy pipe', () => {
   let server: Server;
   let proxy: ConsoleProxy;
-  let mode: 'greet-and-stream' | 'echo' | 'slow-sink' | 'hang-up' = 'echo';
+  let mode: 'greet-and-stream' | 'echo' | 'slow-sink' | 'hang-up' | 'flood' = 'echo';
   let sink: ((all: Buffer) => void) | undefined;
+  /** In 'flood' mode: the bytes the VNC server's kernel took so far (handed to write, less what Node still holds). */
+  let flooded = () => 0;
   let vncClosed: Promise<void> | undefined;
   const payload = pattern(24 * MiB + 12345);
 
@@ -37,6 +39,20 @@ describe('console proxy pipe', () => {
       s.on('error', () => undefined);
       vncClosed = new Promise((r) => s.once('close', () => r()));
       if (mode === 'echo') s.on('data', (d) => s.write(d));
+      else if (mode === 'flood') {
+        // Streams for as long as it is let: a screen that never stops changing.
+        const chunk = Buffer.alloc(256 * 1024, 0x5a);
+        let handed = 0;
+        const pump = () => {
+          for (;;) {
+            handed += chunk.length;
+            if (s.destroyed || !s.write(chunk)) return;
+          }
+        };
+        flooded = () => handed - s.writableLength;
+        s.on('drain', pump);
+        pump();
+      }
       else if (mode === 'hang-up') setTimeout(() => s.end('RFB 003.008\n'), 50);
       else if (mode === 'slow-sink') {
         // Reads nothing for a while (the proxy must hold the browser back), then all of it.
@@ -87,6 +103,8 @@ describe('console proxy pipe', () => {
       ws.on('error', reject);
     });
     const all = Buffer.concat(chunks);
+    // However much one read brings, the browser gets it in messages of at most 1 MiB.
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(MiB);
     expect(all.subarray(0, 12).toString()).toBe('RFB 003.008\n');
     const body = all.subarray(12);
     expect(body.length).toBe(payload.length);
@@ -268,6 +286,31 @@ describe('console proxy pipe', () => {
     const got = await sunk;
     expect(got.length).toBe(up.length);
     expect(got.equals(up)).toBe(true);
+  });
+
+  it('stops reading the VNC server while the browser does not read: what it holds stays bounded', async () => {
+    mode = 'flood';
+    const before = process.memoryUsage().arrayBuffers;
+    const ws = await open();
+    await new Promise((r) => ws.once('open', r));
+    // The browser reads nothing from here on.
+    (ws as unknown as { _socket: Socket })._socket.pause();
+    // Until the VNC server can hand its kernel nothing more for half a second.
+    let last = -1;
+    let still = 0;
+    for (let waited = 0; still < 5; waited += 100) {
+      if (waited > 10_000) throw new Error(`the VNC server was never held back (${(flooded() / MiB).toFixed(0)} MiB taken)`);
+      await new Promise((r) => setTimeout(r, 100));
+      still = flooded() === last ? still + 1 : 0;
+      last = flooded();
+    }
+    // What was taken sits in the kernel's socket buffers on the way (13 MiB here, autotuned)
+    // and in the proxy's one read buffer (4 MiB); this process grew by that buffer alone.
+    expect(last).toBeGreaterThan(0);
+    expect(last).toBeLessThan(64 * MiB);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(12 * MiB);
+    ws.terminate();
+    await vncClosed;
   });
 
   it('through the headless server too (its token first), whose closing cuts an open console', async () => {
