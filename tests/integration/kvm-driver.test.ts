@@ -1,5 +1,6 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { qemuWhy, qemuPids } from '../helpers/qemu.js';
 import { VmStore } from '../../electron/core/drivers/kvm/store.js';
 import { spawnQemu } from '../../electron/core/drivers/kvm/runtime.js';
 import { withQmp } from '../../electron/core/drivers/kvm/qmp.js';
+import { isSameProcess, readStat } from '../../electron/core/base/procfs.js';
+import { freePort } from '../helpers/libvirt.js';
 
 const why = qemuWhy() ?? bootSectorWhy();
 
@@ -153,12 +156,71 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     expect(pid2).not.toBe(pid);
     await expect(client.call('workloads.scale', { id: w.id, cpus: 2 })).rejects.toMatchObject({ code: expect.stringMatching(/NOT_SUPPORTED|INVALID_ARGUMENT/) });
     expect((await client.call('workloads.stop', { id: w.id, force: true })).state).toBe('stopped');
-    expect(existsSync(`/proc/${pid2}`) && !readFileSync(`/proc/${pid2}/stat`, 'utf8').includes(') Z')).toBe(false);
+    // A stop ends once QEMU let go of the disk (its process exits a few ms later): qemu-img's check takes the image lock.
+    execFileSync('qemu-img', ['check', '-q', join(vmDir(w.id), 'd0.qcow2')]);
+    await until('QEMU gone', () => existsSync(`/proc/${pid2}`) && !readFileSync(`/proc/${pid2}/stat`, 'utf8').includes(') Z'), (x) => !x, 2_000);
 
     await client.call('workloads.delete', { id: w.id });
     expect(existsSync(vmDir(w.id))).toBe(false);
     expect(sha(image)).toBe(imageHash); // the base of the clone is untouched
     await expect(client.call('workloads.inspect', { id: w.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('stops without waiting for the process to exit, yet a start or delete right after finds the disk, the port and the process free', async () => {
+    const port = await freePort();
+    const w = await make('bs-quick', { network: 'user', portForwards: [{ hostPort: port, guestPort: 22 }] });
+    const disk = join(vmDir(w.id), 'd0.qcow2');
+    const pids: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      // QEMU refuses to start on a host port or a disk lock its predecessor still holds.
+      expect((await client.call('workloads.start', { id: w.id })).state).toBe('running');
+      pids.push(await pidOf(w.id));
+      expect((await client.call('workloads.stop', { id: w.id, force: true })).state).toBe('stopped');
+      // Looked at while QEMU may still be exiting: stopped, at once (no wait on monitors that will not answer).
+      const t0 = Date.now();
+      expect((await client.call('workloads.inspect', { id: w.id })).info.state).toBe('stopped');
+      expect(Date.now() - t0).toBeLessThan(500);
+      // Every other round, the next start comes at once; in the others, qemu-img takes the image lock first.
+      if (i % 2 === 0) execFileSync('qemu-img', ['check', '-q', disk]);
+    }
+    expect(new Set(pids).size).toBe(pids.length);
+    expect((await client.call('workloads.start', { id: w.id })).state).toBe('running');
+    await client.call('workloads.stop', { id: w.id, force: true });
+    // The delete ends only once that QEMU is gone, and takes everything with it.
+    await client.call('workloads.delete', { id: w.id });
+    expect(qemuPids(w.id)).toEqual([]);
+    expect(existsSync(vmDir(w.id))).toBe(false);
+    expect(existsSync(join(home, 'run', 'kvm', w.id.slice(4)))).toBe(false);
+  });
+
+  it('reads a QEMU that closed its monitors after a stop as stopped while it exits; a start or delete waits for the exit', async () => {
+    // White-box: a QEMU past its cleanup, still exiting, is its run state (stop mark, pid) and a runtime dir whose
+    // sockets are gone; a process that lives 600 ms more stands in for the QEMU.
+    const exiting = async (name: string) => {
+      const w = await make(name);
+      const local = w.id.slice(4);
+      const store = new VmStore(join(home, 'vms'), join(home, 'run', 'kvm'));
+      const child = spawn('sleep', ['0.6'], { stdio: 'ignore' });
+      const st = (await readStat(child.pid!))!;
+      const runDir = store.runDir(local, 1);
+      mkdirSync(runDir, { recursive: true });
+      await store.writeRunState(local, { pid: child.pid!, startTicks: st.startTicks, instance: 1, runDir, accel: 'tcg', stopping: true, stoppedAt: new Date().toISOString() });
+      return { w, gone: async () => !(await isSameProcess(child.pid!, st.startTicks)) };
+    };
+
+    const a = await exiting('bs-exit-del');
+    const t0 = Date.now();
+    expect((await client.call('workloads.inspect', { id: a.w.id })).info.state).toBe('stopped');
+    expect(Date.now() - t0).toBeLessThan(500); // no wait on monitors that will never answer
+    await client.call('workloads.delete', { id: a.w.id });
+    expect(await a.gone()).toBe(true);
+    expect(existsSync(vmDir(a.w.id))).toBe(false);
+
+    const b = await exiting('bs-exit-start');
+    expect(await b.gone()).toBe(false);
+    expect((await client.call('workloads.start', { id: b.w.id })).state).toBe('running');
+    expect(await b.gone()).toBe(true);
+    await client.call('workloads.stop', { id: b.w.id, force: true });
   });
 
   it('picks kvm for auto where /dev/kvm works (and the config allows it), and the boot sector runs under it', async () => {
