@@ -1,13 +1,16 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
 import type { CoreEvent, WorkloadInfo } from '../../shared/model.js';
-import { openTestCore, until } from '../helpers/core.js';
+import { openTestCore, purge, until } from '../helpers/core.js';
+import { tempHome } from '../helpers/home.js';
+import { Core } from '../../electron/core/core.js';
+import { inprocClient } from '../../electron/core/transport/inproc.js';
 import { describeWith } from '../helpers/engines.js';
 import { BOOT_BANNER, bootSectorImage, bootSectorWhy } from '../helpers/guests.js';
 import { openTerminal } from '../helpers/terminal.js';
@@ -221,6 +224,42 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     expect((await client.call('workloads.start', { id: b.w.id })).state).toBe('running');
     expect(await b.gone()).toBe(true);
     await client.call('workloads.stop', { id: b.w.id, force: true });
+  });
+
+  it('makes linked clones of one base with one qemu-img run: the others are copies, byte for byte what qemu-img makes, and they boot', async () => {
+    // qemu-img through a wrapper that notes each subcommand it runs.
+    const t = tempHome('nc-kvm-ov-');
+    const log = join(t.home, 'qemu-img.log');
+    const wrapper = join(t.home, 'qemu-img');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$1" >> '${log}'\nexec qemu-img "$@"\n`, { mode: 0o755 });
+    const core = await Core.open({ env: { ...t.env, NOVACRON_KVM_QEMU_IMG_BINARY: wrapper } });
+    const c = inprocClient(core.router, 'test');
+    try {
+      const ids: string[] = [];
+      for (const name of ['ov-a', 'ov-b', 'ov-c']) {
+        ids.push((await c.call('workloads.create', { driver: 'kvm', name, memoryMB: 32, disks: [{ base: image }], accel: 'tcg' } as never)).id);
+      }
+      expect(readFileSync(log, 'utf8').split('\n').filter((l) => l === 'create')).toHaveLength(1);
+      const fresh = join(t.home, 'fresh.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image, '-F', 'raw', fresh]);
+      for (const id of ids) {
+        const disk = join(t.home, 'vms', id.slice(4), 'd0.qcow2');
+        expect(sha(disk)).toBe(sha(fresh));
+        execFileSync('qemu-img', ['check', '-q', disk]);
+      }
+      // A copy boots like the clone qemu-img made, and writes to its own overlay only.
+      expect((await c.call('workloads.start', { id: ids[2]! })).state).toBe('running');
+      const term = await openTerminal(c, ids[2]!);
+      await term.expect(new RegExp(BOOT_BANNER));
+      term.close();
+      await c.call('workloads.stop', { id: ids[2]!, force: true });
+      expect(sha(join(t.home, 'vms', ids[0]!.slice(4), 'd0.qcow2'))).toBe(sha(fresh));
+      expect(sha(image)).toBe(imageHash);
+    } finally {
+      await purge(c, t.home);
+      core.dispose();
+      t.cleanup();
+    }
   });
 
   it('picks kvm for auto where /dev/kvm works (and the config allows it), and the boot sector runs under it', async () => {

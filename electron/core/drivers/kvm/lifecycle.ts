@@ -55,7 +55,7 @@ export async function create(kvm: Kvm, s: KvmCreateSpec, ctx: OpContext): Promis
       accel: s.accel,
     },
     ctx.origin,
-    (dir) => makeDisks(kvm.qemuImg, s.disks, infos, dir, ctx),
+    (dir) => makeDisks(kvm.qemuImg, s.disks, infos, dir, ctx, kvm.overlays),
   );
   if (s.incoming) return start(kvm, def.id, ctx, s.incoming);
   return kvm.infoOf(def);
