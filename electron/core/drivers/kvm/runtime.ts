@@ -54,7 +54,8 @@ export async function queryStatus(run: VmRunState, timeoutMs = 2_000, held?: Hel
  * cannot be asked (its monitors busy): QEMU is the truth for it, so it is written without
  * fsync (a crash that loses it ends QEMU too) and never in state.json, whose writes are
  * durable. Overwritten in place, padded to one size (no block allocated per write); a
- * reader that catches a write halfway sees no known word and ignores it.
+ * reader that catches a write halfway sees no known word and ignores it (as it does an
+ * empty status: the blank hint a start writes).
  */
 export function writeStatusHint(runDir: string, status: string): void {
   const path = join(runDir, RUN_FILES.statusHint);
@@ -244,6 +245,9 @@ export async function spawnQemu(
   const pid = child.pid;
   if (pid === undefined) throw driverError(D, 'UNAVAILABLE', `${what(def)}: cannot run ${opts.binary}: ${await failed}`);
   child.unref();
+  // The status hint's file, blank (no hint), made while QEMU starts: a pause or resume then overwrites it in place
+  // instead of creating it, a journalled metadata change that can wait behind QEMU's own flush of the disks.
+  writeStatusHint(runDir, '');
   let ended: { code?: number; signal?: string } | undefined;
   // Aborts the wait for QMP below the moment QEMU ends, instead of at a timeout.
   const endedNow = new AbortController();
