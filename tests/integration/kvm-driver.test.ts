@@ -194,6 +194,14 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     expect(qemuPids(w.id)).toEqual([]);
     expect(existsSync(vmDir(w.id))).toBe(false);
     expect(existsSync(join(home, 'run', 'kvm', w.id.slice(4)))).toBe(false);
+    // A forced delete of a running VM stops it and deletes at once, repeated: never refused as still holding its disks.
+    for (let i = 0; i < 3; i++) {
+      const v = await make(`bs-quick-${i}`);
+      await client.call('workloads.start', { id: v.id });
+      await client.call('workloads.delete', { id: v.id, force: true });
+      expect(qemuPids(v.id)).toEqual([]);
+      expect(existsSync(vmDir(v.id))).toBe(false);
+    }
   });
 
   it('reads a QEMU that closed its monitors after a stop as stopped while it exits; a start or delete waits for the exit', async () => {

@@ -110,6 +110,12 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
   });
 }
 
+/**
+ * Run states whose QEMU this process saw release (stopNow): QEMU closes its monitors one
+ * after the other, so just after the held one closed, released() may not say so yet.
+ */
+const releasedNow = new WeakSet<VmRunState>();
+
 /** Graceful: ACPI power button, then quit after timeoutSec. Force: quit at once (SIGKILL if QMP is stuck). */
 export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ctx: OpContext, reason?: string): Promise<VmRunState | undefined> {
   const seen = await kvm.observe(def);
@@ -148,6 +154,7 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
   // (every process reads it so, see released()); what needs the process gone waits for it (start and delete, in
   // terminate), and its runtime dir goes then, once QEMU removed its own pidfile and sockets.
   const ended = await terminate(run, kvm.held, { untilReleased: true });
+  if (ended === 'released') releasedNow.add(run);
   if (ended === 'gone' && run.runDir) rmSync(run.runDir, { recursive: true, force: true }); // a few sockets and a pidfile
   const failed = await durable;
   if (failed) throw failed;
@@ -158,7 +165,8 @@ export async function stop(kvm: Kvm, local: string, opts: StopOptions, ctx: OpCo
   const def = await kvm.load(local);
   return kvm.store.withLock(def.id, `stop by ${ctx.origin}`, what(def), async () => {
     const run = await stopNow(kvm, def, opts, ctx);
-    // QEMU is gone (stopNow waited for it): the state follows from the run state just written, no second look needed.
+    // QEMU is gone or let go of everything (stopNow waited for that): the state follows from the run state just written.
+    if (run && releasedNow.has(run)) return kvm.infoOf(def, { state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}), run }, run);
     return kvm.infoOf(def, await kvm.observe(def, run), run);
   });
 }
@@ -263,11 +271,12 @@ export async function remove(kvm: Kvm, local: string, opts: { force: boolean }, 
       run = (await stopNow(kvm, def, { force: true, timeoutSec: 0 }, ctx)) ?? (await kvm.store.runState(def.id));
     }
     const alive = run.pid !== undefined && run.startTicks !== undefined && (await isSameProcess(run.pid, run.startTicks));
-    if (alive && !(await released(run))) {
+    const letGo = releasedNow.has(run) || (alive && (await released(run)));
+    if (alive && !letGo) {
       throw driverError(D, 'INTERNAL', `${what(def)}: QEMU pid ${run.pid} is still alive; not deleting its disks under it`);
     }
     // The run dirs go with it (VmStore.removeOutside), under the lock. A QEMU that released its disks (a stop just
     // now) may still be exiting: its files go meanwhile, and the delete ends once it has (SIGKILL if it lingers).
-    await Promise.all([kvm.store.remove(def), alive ? terminate(run) : undefined]);
+    await Promise.all([kvm.store.remove(def), alive ? terminate(run, undefined, { released: letGo }) : undefined]);
   });
 }

@@ -358,13 +358,14 @@ export async function released(run: VmRunState): Promise<boolean> {
  * End a QEMU: quit through QMP (the held connection when this process has it), SIGKILL
  * when QMP does not answer or it lingers. Resolves 'gone' once the process has ended; with
  * untilReleased, 'released' as soon as QEMU closed the held monitor after answering the
- * quit (see released()). A QEMU that had already released is only waited for.
+ * quit (see released()). A QEMU that had already released (or that the caller saw release:
+ * released) is only waited for.
  */
-export async function terminate(run: VmRunState, held?: HeldMonitors, opts: { untilReleased?: boolean } = {}): Promise<'gone' | 'released'> {
+export async function terminate(run: VmRunState, held?: HeldMonitors, opts: { untilReleased?: boolean; released?: boolean } = {}): Promise<'gone' | 'released'> {
   const { pid, startTicks } = run as { pid: number; startTicks: number };
   if (!(await isSameProcess(pid, startTicks))) return 'gone';
   // The stopper itself (untilReleased) has just seen this QEMU answer: no need to ask whether it released.
-  if (!opts.untilReleased && (await released(run))) {
+  if (opts.released || (!opts.untilReleased && (await released(run)))) {
     if (await qemuGone(pid, startTicks, 5_000)) return 'gone';
   } else if (run.runDir) {
     const h = held ? await held.get(run.runDir) : undefined;
