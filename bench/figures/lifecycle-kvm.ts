@@ -106,18 +106,21 @@ export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
     // What the contract does beyond the baseline, per op: pause and resume are the same one QMP command on a
     // connection kept open, plus the VM's cross-process lock (one symlink made and removed), a read of its
     // definition and state, and the router's validation and audit log; QEMU's own events tell the run status, so
-    // no query-status and no durable write. Stop in the baseline ends when QEMU closes the socket; the contract
-    // returns only once the QEMU process is gone (its exit, some ms after the socket closes) and its stopping mark
-    // is durable. Create also checks the spec against the host and makes the VM's files durable (fsync'd, the
-    // directory renamed into place and synced); qemu-img info on the base runs once per process.
+    // no query-status and no durable write. Stop in both ends when QEMU closes its monitor after quit (its disks
+    // and host ports are let go by then); the contract first writes its stopping mark and waits for it to be
+    // durable. The contract's delete then waits for that QEMU's exit (a few ms of teardown after the close), which
+    // the baseline never does. Create also checks the spec against the host and makes the VM's files durable
+    // (fsync'd, the directory renamed into place and synced); qemu-img info on the base runs once per process, and
+    // the linked clone is a copy of the overlay qemu-img made for the base's first clone (the same bytes: an
+    // overlay holds no id, time or path of its own), where the baseline runs qemu-img create each time.
     const out = lifecycleEntries('kvm', results, {
-      create: 'a linked qcow2 clone of the boot image; ours also checks the spec and makes the VM durable',
+      create: "a linked qcow2 clone of the boot image; ours copies the overlay qemu-img made for the base's first clone, checks the spec and makes the VM durable",
       start: 'baseline: spawn to the QMP greeting',
       pause: 'one QMP command on a kept connection; ours also takes the VM lock (see the figure file)',
       resume: 'one QMP command on a kept connection; ours also takes the VM lock (see the figure file)',
       snapshot: 'live, with RAM (snapshot-save)',
-      stop: 'quit (force); ours waits for the QEMU process to exit, the baseline only for the socket to close',
-      delete: "the baseline removes the VM's folder; ours also takes the VM lock, checks that it is not running, renames the folder out of sight before removing it and frees its name",
+      stop: 'quit (force), to the monitor closing; ours first makes its stopping mark durable',
+      delete: "the baseline removes the VM's folder; ours also takes the VM lock, checks that it is not running, renames the folder out of sight before removing it and frees its name and waits for the stopped QEMU's exit",
     });
     // Figure 2: create+start through the contract against a hand-spawned QEMU reaching its greeting.
     const sum = (kind: Path['kind'], ops: (typeof OPS)[number][]) => {

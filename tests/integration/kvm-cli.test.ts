@@ -119,7 +119,8 @@ describeWith('QEMU', why, 'kvm through the novacron CLI, each command its own pr
     expect((await cli(['pause', id], t.env)).stdout).toContain('paused');
     expect((await cli(['resume', id], t.env)).stdout).toContain('running');
     expect((await cli(['stop', id, '--force'], t.env)).stdout).toContain('stopped');
-    expect(qemuPids(id)).toEqual([]);
+    // A stop ends once QEMU let go of its disks and ports; its process is gone a few ms later.
+    await until('QEMU gone', () => qemuPids(id), (p) => p.length === 0, 2_000);
   });
 
   it('leaves exactly one running QEMU when the NovaCron starting it is killed as QEMU comes up', async () => {

@@ -5,6 +5,8 @@ import { driverError } from '../../base/errors.js';
 import { resolveAccel, type KvmHost } from './detect.js';
 import { PinnedSet } from '../../base/pinned.js';
 import { HeldMonitors } from './held.js';
+import { OverlayTemplates } from './overlays.js';
+import { join } from 'node:path';
 import type { PinnedStat } from '../../base/pinned-stat.js';
 import { withQmp, type QmpClient, type QmpConnectOptions } from './qmp.js';
 import { observe, qmpPath, type Observed } from './runtime.js';
@@ -18,12 +20,16 @@ export class Kvm {
   readonly held = new HeldMonitors();
   /** The /proc stat of each watched VM's QEMU, kept open (keyed pid:startTicks); closed once nobody reads it. */
   readonly qemuStats = new PinnedSet<PinnedStat>();
+  /** Linked clones are copies of one qemu-img made overlay per base image, kept beside the VMs. */
+  readonly overlays: OverlayTemplates;
 
   constructor(
     readonly store: VmStore,
     readonly config: Config,
     readonly host: () => Promise<KvmHost>,
-  ) {}
+  ) {
+    this.overlays = new OverlayTemplates(join(store.base, '.overlays'));
+  }
 
   get qemu(): string {
     return this.config['kvm.qemu_binary'];

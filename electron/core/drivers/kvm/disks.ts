@@ -5,6 +5,7 @@ import type { KvmDiskSpec } from '../../../../shared/drivers/kvm.js';
 import { driverError, invalid, NovaError } from '../../base/errors.js';
 import { run } from '../../base/run.js';
 import type { OpContext } from '../driver.js';
+import type { OverlayTemplates } from './overlays.js';
 import type { VmDisk } from './store.js';
 
 const D = 'kvm';
@@ -107,6 +108,8 @@ export async function makeDisks(
   infos: Map<number, ImageInfo>,
   dir: string,
   ctx: OpContext,
+  /** Where linked clones are copied from (kvm); without, each is a qemu-img run. */
+  templates?: OverlayTemplates,
 ): Promise<VmDisk[]> {
   const out: VmDisk[] = [];
   for (const [i, d] of specs.entries()) {
@@ -123,7 +126,9 @@ export async function makeDisks(
       const info = infos.get(i)!;
       const file = `${node}.qcow2`;
       label(`linked clone of ${d.base}`);
-      await qemuImg(qemuImgBin, ['create', '-q', '-f', 'qcow2', '-b', d.base, '-F', info.format, join(dir, file)], `disk ${i + 1}`, ctx.signal, 'ignore');
+      const dest = join(dir, file);
+      if (templates) await templates.clone(qemuImgBin, d.base, info.format, info['virtual-size'], dest, `disk ${i + 1}`, ctx.signal);
+      else await qemuImg(qemuImgBin, ['create', '-q', '-f', 'qcow2', '-b', d.base, '-F', info.format, dest], `disk ${i + 1}`, ctx.signal, 'ignore');
       out.push({ node, file, format: 'qcow2', base: d.base, virtualSizeBytes: info['virtual-size'] });
     } else {
       const info = infos.get(i)!;

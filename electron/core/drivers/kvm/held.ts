@@ -93,7 +93,8 @@ export class HeldMonitors {
     }
     let q: QmpClient;
     try {
-      q = await QmpClient.connect(path, { timeoutMs: Math.max(waitMs, 1_000), retryMs: 1, ...(signal ? { signal } : {}) });
+      // Without a wait, the QEMU is up (or quitting): its socket listens, and a refused connect is not retried.
+      q = await QmpClient.connect(path, { timeoutMs: Math.max(waitMs, 1_000), retryMs: 1, once: waitMs === 0, ...(signal ? { signal } : {}) });
     } catch {
       await claim.release().catch(() => undefined);
       return undefined;

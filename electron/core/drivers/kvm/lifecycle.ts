@@ -10,7 +10,7 @@ import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
 import type { Held } from './held.js';
 import type { QmpClient } from './qmp.js';
-import { qemuGone, spawnQemu, terminate, what, writeStatusHint, type Observed } from './runtime.js';
+import { released, spawnQemu, terminate, what, writeStatusHint, type Observed } from './runtime.js';
 import type { VmDefinition, VmRunState } from './store.js';
 
 const MiB = 1024 * 1024;
@@ -55,7 +55,7 @@ export async function create(kvm: Kvm, s: KvmCreateSpec, ctx: OpContext): Promis
       accel: s.accel,
     },
     ctx.origin,
-    (dir) => makeDisks(kvm.qemuImg, s.disks, infos, dir, ctx),
+    (dir) => makeDisks(kvm.qemuImg, s.disks, infos, dir, ctx, kvm.overlays),
   );
   if (s.incoming) return start(kvm, def.id, ctx, s.incoming);
   return kvm.infoOf(def);
@@ -110,6 +110,12 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
   });
 }
 
+/**
+ * Run states whose QEMU this process saw release (stopNow): QEMU closes its monitors one
+ * after the other, so just after the held one closed, released() may not say so yet.
+ */
+const releasedNow = new WeakSet<VmRunState>();
+
 /** Graceful: ACPI power button, then quit after timeoutSec. Force: quit at once (SIGKILL if QMP is stuck). */
 export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ctx: OpContext, reason?: string): Promise<VmRunState | undefined> {
   const seen = await kvm.observe(def);
@@ -122,7 +128,6 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
     () => undefined,
     (e: unknown) => e,
   );
-  const { pid, startTicks } = run as { pid: number; startTicks: number };
   if (!opts.force) {
     ctx.progress({ label: 'ACPI power button pressed', done: 0, total: opts.timeoutSec, unit: 'steps' });
     const ended = await kvm.qmp(run, async (q) => {
@@ -145,9 +150,12 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
       await kvm.store.writeRunState(def.id, run);
     } else ctx.progress({ label: `the guest did not power off within ${opts.timeoutSec}s: quitting QEMU`, done: opts.timeoutSec, total: opts.timeoutSec, unit: 'steps' });
   }
-  await terminate(run, kvm.held);
-  if (!(await qemuGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `${what(def)}: QEMU pid ${pid} did not end`);
-  if (run.runDir) rmSync(run.runDir, { recursive: true, force: true }); // a few sockets and a pidfile
+  // 'released': QEMU let go of the disks and ports, and its exit is a few ms of teardown away. The VM is stopped now
+  // (every process reads it so, see released()); what needs the process gone waits for it (start and delete, in
+  // terminate), and its runtime dir goes then, once QEMU removed its own pidfile and sockets.
+  const ended = await terminate(run, kvm.held, { untilReleased: true });
+  if (ended === 'released') releasedNow.add(run);
+  if (ended === 'gone' && run.runDir) rmSync(run.runDir, { recursive: true, force: true }); // a few sockets and a pidfile
   const failed = await durable;
   if (failed) throw failed;
   return run;
@@ -157,7 +165,8 @@ export async function stop(kvm: Kvm, local: string, opts: StopOptions, ctx: OpCo
   const def = await kvm.load(local);
   return kvm.store.withLock(def.id, `stop by ${ctx.origin}`, what(def), async () => {
     const run = await stopNow(kvm, def, opts, ctx);
-    // QEMU is gone (stopNow waited for it): the state follows from the run state just written, no second look needed.
+    // QEMU is gone or let go of everything (stopNow waited for that): the state follows from the run state just written.
+    if (run && releasedNow.has(run)) return kvm.infoOf(def, { state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}), run }, run);
     return kvm.infoOf(def, await kvm.observe(def, run), run);
   });
 }
@@ -179,7 +188,7 @@ export async function onLive<T>(
   return kvm.store.withLock(def.id, `${op} by ${ctx.origin}`, what(def), async () => {
     if (fast) {
       const run = await kvm.store.runState(def.id);
-      const plain = run.pid !== undefined && run.startTicks !== undefined && run.runDir && !run.spawning && !run.migrating && !run.retiring;
+      const plain = run.pid !== undefined && run.startTicks !== undefined && run.runDir && !run.spawning && !run.migrating && !run.retiring && !run.stopping;
       const h = plain && (await isSameProcess(run.pid!, run.startTicks!)) ? await kvm.held.get(run.runDir!) : undefined;
       const done = h ? await fast(def, run, h) : undefined;
       if (done !== undefined) return done;
@@ -261,10 +270,13 @@ export async function remove(kvm: Kvm, local: string, opts: { force: boolean }, 
       if (!opts.force) throw driverError(D, 'CONFLICT', `${what(def)} is ${seen.state}: stop it first, or delete with force`);
       run = (await stopNow(kvm, def, { force: true, timeoutSec: 0 }, ctx)) ?? (await kvm.store.runState(def.id));
     }
-    if (run.pid !== undefined && run.startTicks !== undefined && (await isSameProcess(run.pid, run.startTicks))) {
+    const alive = run.pid !== undefined && run.startTicks !== undefined && (await isSameProcess(run.pid, run.startTicks));
+    const letGo = releasedNow.has(run) || (alive && (await released(run)));
+    if (alive && !letGo) {
       throw driverError(D, 'INTERNAL', `${what(def)}: QEMU pid ${run.pid} is still alive; not deleting its disks under it`);
     }
-    // The run dirs go with it (VmStore.removeOutside), under the lock.
-    await kvm.store.remove(def);
+    // The run dirs go with it (VmStore.removeOutside), under the lock. A QEMU that released its disks (a stop just
+    // now) may still be exiting: its files go meanwhile, and the delete ends once it has (SIGKILL if it lingers).
+    await Promise.all([kvm.store.remove(def), alive ? terminate(run, undefined, { released: letGo }) : undefined]);
   });
 }

@@ -43,6 +43,8 @@ export interface QmpConnectOptions {
   reconnect?: boolean;
   /** Pause between connect attempts while the socket is not there yet (a QEMU starting). */
   retryMs?: number;
+  /** One attempt: a missing or refused socket fails at once (a QEMU that is up has it listening). */
+  once?: boolean;
 }
 
 const DEFAULT_COMMAND_TIMEOUT = 10_000;
@@ -75,6 +77,11 @@ export class QmpClient implements Disposable {
     return this.socket !== undefined && !this.socket.destroyed;
   }
 
+  /** The connection was closed by QEMU's side, not by close() here. */
+  get endedByPeer(): boolean {
+    return !this.connected && !this.closedByUs;
+  }
+
   private async open(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown;
@@ -88,7 +95,7 @@ export class QmpClient implements Disposable {
         lastError = e;
         // The socket appears a moment after QEMU starts; a refused connect is retried.
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ECONNREFUSED') break;
+        if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || this.opts.once) break;
         await new Promise((r) => setTimeout(r, this.opts.retryMs ?? 25));
       }
     }

@@ -8,6 +8,7 @@ import { isSameProcess, readStat } from '../../base/procfs.js';
 import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
 import { heldStatus, type HeldMonitors } from './held.js';
 import { withQmp } from './qmp.js';
+import { connectUnix } from '../../base/unix-socket.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
 
 const D = 'kvm';
@@ -53,7 +54,8 @@ export async function queryStatus(run: VmRunState, timeoutMs = 2_000, held?: Hel
  * cannot be asked (its monitors busy): QEMU is the truth for it, so it is written without
  * fsync (a crash that loses it ends QEMU too) and never in state.json, whose writes are
  * durable. Overwritten in place, padded to one size (no block allocated per write); a
- * reader that catches a write halfway sees no known word and ignores it.
+ * reader that catches a write halfway sees no known word and ignores it (as it does an
+ * empty status: the blank hint a start writes).
  */
 export function writeStatusHint(runDir: string, status: string): void {
   const path = join(runDir, RUN_FILES.statusHint);
@@ -93,11 +95,17 @@ export async function observe(store: VmStore, def: VmDefinition, held?: HeldMoni
   if (run.retiring && !(await store.busy(def.id))) run = await retire(store, def, run);
   if (run.pid === undefined || run.startTicks === undefined) return { state: 'stopped', run };
   if (await isSameProcess(run.pid, run.startTicks)) {
+    // Quit and past its cleanup (disks and ports let go): only its exit is left, and no monitor would answer.
+    const stopped = (): Observed => ({ state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}), run });
+    if (await released(run)) return stopped();
     if (run.migrating && !(await store.busy(def.id))) {
       const now = await reconcileMigration(store, def, run);
       if (now !== run) return observe(store, def, held);
     }
-    const status = (await queryStatus(run, 2_000, held)) ?? statusHint(run) ?? run.lastStatus ?? 'running';
+    const asked = await queryStatus(run, 2_000, held);
+    // QEMU closes its monitors one after the other: one may have gone silent just before the query monitor refused.
+    if (asked === undefined && (await released(run))) return stopped();
+    const status = asked ?? statusHint(run) ?? run.lastStatus ?? 'running';
     if (status === 'shutdown') {
       // The guest powered itself off; QEMU waits only because of -no-shutdown. A clean stop, whoever sees it first.
       await store.patchRunState(def.id, { stopping: true, stopReason: 'the guest powered off', stoppedAt: new Date().toISOString() });
@@ -237,6 +245,9 @@ export async function spawnQemu(
   const pid = child.pid;
   if (pid === undefined) throw driverError(D, 'UNAVAILABLE', `${what(def)}: cannot run ${opts.binary}: ${await failed}`);
   child.unref();
+  // The status hint's file, blank (no hint), made while QEMU starts: a pause or resume then overwrites it in place
+  // instead of creating it, a journalled metadata change that can wait behind QEMU's own flush of the disks.
+  writeStatusHint(runDir, '');
   let ended: { code?: number; signal?: string } | undefined;
   // Aborts the wait for QMP below the moment QEMU ends, instead of at a timeout.
   const endedNow = new AbortController();
@@ -325,25 +336,59 @@ export async function qemuGone(pid: number, startTicks: number, ms: number): Pro
   }
 }
 
-/** End a QEMU: quit through QMP (the held connection when this process has it), SIGKILL when QMP does not answer or it lingers. */
-export async function terminate(run: VmRunState, held?: HeldMonitors): Promise<void> {
+/**
+ * Whether a QEMU asked to stop (its run state marked stopping) is past letting go of its
+ * disks and ports. QEMU's cleanup on quit closes the disks (flushed, image locks dropped),
+ * then the network (host ports), then its monitors and their listening sockets; after
+ * that only its exit is left, a few ms of teardown. So a refused connect to its query
+ * monitor (socket closed or removed) says it released. One attempt, no retry: the
+ * socket of a QEMU recorded as started existed once.
+ */
+export async function released(run: VmRunState): Promise<boolean> {
+  if (!run.stopping || !run.runDir) return false;
+  const sock = await connectUnix(qmpPath(run, true), 1_000).catch((e: NodeJS.ErrnoException) => e);
+  if (!(sock instanceof Error)) {
+    sock.destroy();
+    return false;
+  }
+  return sock.code === 'ENOENT' || sock.code === 'ECONNREFUSED';
+}
+
+/**
+ * End a QEMU: quit through QMP (the held connection when this process has it), SIGKILL
+ * when QMP does not answer or it lingers. Resolves 'gone' once the process has ended; with
+ * untilReleased, 'released' as soon as QEMU closed the held monitor after answering the
+ * quit (see released()). A QEMU that had already released (or that the caller saw release:
+ * released) is only waited for.
+ */
+export async function terminate(run: VmRunState, held?: HeldMonitors, opts: { untilReleased?: boolean; released?: boolean } = {}): Promise<'gone' | 'released'> {
   const { pid, startTicks } = run as { pid: number; startTicks: number };
-  if (!(await isSameProcess(pid, startTicks))) return;
-  if (run.runDir) {
+  if (!(await isSameProcess(pid, startTicks))) return 'gone';
+  // The stopper itself (untilReleased) has just seen this QEMU answer: no need to ask whether it released.
+  if (opts.released || (!opts.untilReleased && (await released(run)))) {
+    if (await qemuGone(pid, startTicks, 5_000)) return 'gone';
+  } else if (run.runDir) {
     const h = held ? await held.get(run.runDir) : undefined;
     if (h) {
-      await h.q.execute('quit', undefined, 3_000).catch(() => undefined);
+      const answered = await h.q.execute('quit', undefined, 3_000).then(
+        () => true,
+        () => false,
+      );
       // QEMU closes its monitors as it exits: the closed socket is the first sign, with no polling.
-      await Promise.race([h.gone, new Promise((r) => setTimeout(r, 3_000).unref())]);
+      const closed = await Promise.race([h.gone.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3_000).unref())]);
+      // Only QEMU's own close after its answer to quit says that it ran its cleanup up to the monitors (a close
+      // of ours, or a quit never answered, says nothing about its disks).
+      if (opts.untilReleased && answered && closed && h.q.endedByPeer) return 'released';
     } else {
       await withQmp(qmpPath(run), (q) => q.execute('quit', undefined, 3_000), { timeoutMs: 3_000 }).catch(() => undefined);
     }
-    if (await qemuGone(pid, startTicks, 5_000)) return;
+    if (await qemuGone(pid, startTicks, 5_000)) return 'gone';
   }
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
-    return;
+    return 'gone';
   }
   if (!(await qemuGone(pid, startTicks, 5_000))) throw driverError(D, 'TIMEOUT', `QEMU pid ${pid} survived SIGKILL for 5 s`);
+  return 'gone';
 }

@@ -45,8 +45,20 @@ export async function listSnapshots(def: VmDefinition, vmDir: string, qemuImgBin
   return (info.snapshots ?? []).map(toInfo);
 }
 
-/** Run one snapshot job to its end, reporting QEMU's progress; QEMU's own error when it fails. */
-async function runJob(qmp: QmpClient, kind: 'snapshot-save' | 'snapshot-load' | 'snapshot-delete', tag: string, disks: VmDisk[], ctx: OpContext, label: string): Promise<void> {
+/**
+ * Run one snapshot job to its end, reporting QEMU's progress; QEMU's own error when it fails.
+ * then: a look at QEMU's state once the job is over, sent with the job's last query (one
+ * round trip); its answer is returned when the job succeeded.
+ */
+async function runJob<T = undefined>(
+  qmp: QmpClient,
+  kind: 'snapshot-save' | 'snapshot-load' | 'snapshot-delete',
+  tag: string,
+  disks: VmDisk[],
+  ctx: OpContext,
+  label: string,
+  then?: () => Promise<T>,
+): Promise<T | undefined> {
   const jobId = `nc-${kind}-${Date.now().toString(36)}`;
   const args: Record<string, unknown> = { 'job-id': jobId, tag, devices: disks.map((d) => d.node) };
   if (kind !== 'snapshot-delete') args.vmstate = disks[0]!.node;
@@ -75,9 +87,10 @@ async function runJob(qmp: QmpClient, kind: 'snapshot-save' | 'snapshot-load' | 
       }
       // Once concluded, the job's last state and its dismissal go together: one round trip, answered in order.
       const ended = concluded;
-      const [jobs] = await Promise.all([
+      const [jobs, , after] = await Promise.all([
         qmp.execute<{ id: string; status: string; 'current-progress': number; 'total-progress': number; error?: string }[]>('query-jobs'),
         ended ? qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined) : undefined,
+        ended && then ? then().then((v) => ({ v }), (e: unknown) => ({ e })) : undefined,
       ]);
       const job = jobs.find((j) => j.id === jobId);
       if (!job) throw driverError(D, 'INTERNAL', `${label}: the ${kind} job vanished`);
@@ -85,7 +98,9 @@ async function runJob(qmp: QmpClient, kind: 'snapshot-save' | 'snapshot-load' | 
       if (job.status === 'concluded' || job.status === 'null') {
         if (!ended) await qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined);
         if (job.error) throw driverError(D, /already exists/i.test(job.error) ? 'CONFLICT' : codeFor(job.error), `${label}: ${job.error}`);
-        return;
+        if (!after) return then ? await then() : undefined;
+        if ('e' in after) throw after.e;
+        return after.v;
       }
       // The job stops the guest for its copy; QEMU keeps going even if we stop watching, so abort is refused.
       if (ctx.signal.aborted) throw new NovaError('CANCELLED', `${label}: no longer watched; QEMU finishes the job by itself`);
@@ -101,13 +116,15 @@ async function runJob(qmp: QmpClient, kind: 'snapshot-save' | 'snapshot-load' | 
  */
 export async function createLive(qmp: QmpClient, def: VmDefinition, name: string, ctx: OpContext): Promise<SnapshotInfo> {
   const disks = snapshotDisks(def);
+  let list: SnapshotInfo[] | undefined;
   try {
-    await runJob(qmp, 'snapshot-save', name, disks, ctx, `snapshot '${name}' of VM '${def.name}' (with RAM)`);
+    // The listing goes with the job's last query: QEMU answers in order, so it sees the finished job.
+    list = await runJob(qmp, 'snapshot-save', name, disks, ctx, `snapshot '${name}' of VM '${def.name}' (with RAM)`, () => listSnapshots(def, '', '', qmp, ctx.signal));
   } catch (e) {
     if (e instanceof NovaError && e.code === 'CONFLICT') throw driverError(D, 'CONFLICT', `a snapshot named '${name}' already exists`);
     throw e;
   }
-  const made = (await listSnapshots(def, '', '', qmp, ctx.signal)).find((s) => s.name === name);
+  const made = (list ?? []).find((s) => s.name === name);
   if (!made) throw driverError(D, 'INTERNAL', `snapshot '${name}' was taken but is not listed`);
   return made;
 }
