@@ -31,11 +31,14 @@ export async function snapshotExists(f: Family, key: string): Promise<boolean> {
 export async function unpackLayers(
   f: Family,
   layers: readonly UnpackLayer[],
-  opts: { lease: string; signal: AbortSignal; onLayer?: (done: number, total: number) => void },
+  opts: { lease: string; signal: AbortSignal; onLayer?: (done: number, total: number) => void; unpacked?: number },
 ): Promise<string> {
   const chain = chainIds(layers.map((l) => l.diffId));
-  let parent = '';
+  // The first `unpacked` layers the caller knows are there (it just made a rootfs on them): not asked again.
+  const known = Math.min(opts.unpacked ?? 0, layers.length);
+  let parent = known ? chain[known - 1]! : '';
   for (const [i, layer] of layers.entries()) {
+    if (i < known) continue;
     opts.signal.throwIfAborted();
     const name = chain[i]!;
     opts.onLayer?.(i, layers.length);
