@@ -18,9 +18,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -n "$dir" ] || exit 2
-cat <&3 >>"$dir/stdout.log" 4<&- 5>&- &
-cat <&4 >>"$dir/stderr.log" 3<&- 5>&- &
-exec 3<&- 4<&- 5>&-
+exec 5>&-
+cat <&3 >>"$dir/stdout.log" 4<&- &
+cat <&4 >>"$dir/stderr.log" 3<&- &
+exec 3<&- 4<&-
 wait
 `;
 
