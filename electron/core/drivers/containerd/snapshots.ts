@@ -90,10 +90,11 @@ export async function createSnapshot(f: Family, local: string, name: string, ctx
           };
           const layers = [...resolved.manifest.layers, { mediaType: layer.media_type, digest: layer.digest, size: layer.size }];
           // Unpacked now, so a revert is instant and the image is complete for `ctr run` too. The base
-          // layers are (the rootfs was just diffed against them): only the new one is unpacked, while
-          // the image is stored (the lease holds both until the image refers to them).
+          // layers are (the rootfs was just diffed against them): only the new one is unpacked, with no
+          // look first (a fresh diff), while the image is stored (the lease holds both until the image
+          // refers to them).
           const [unpacked, stored] = await Promise.allSettled([
-            unpackLayers(f, layers.map((l, i) => ({ ...l, diffId: config.rootfs.diff_ids[i]! })), { lease, signal: ctx.signal, unpacked: resolved.manifest.layers.length }),
+            unpackLayers(f, layers.map((l, i) => ({ ...l, diffId: config.rootfs.diff_ids[i]! })), { lease, signal: ctx.signal, unpacked: resolved.manifest.layers.length, fresh: true }),
             storeImage(
               f,
               ref,

@@ -31,10 +31,17 @@ export async function snapshotExists(f: Family, key: string): Promise<boolean> {
 export async function unpackLayers(
   f: Family,
   layers: readonly UnpackLayer[],
-  opts: { lease: string; signal: AbortSignal; onLayer?: (done: number, total: number) => void; unpacked?: number },
+  opts: {
+    lease: string;
+    signal: AbortSignal;
+    onLayer?: (done: number, total: number) => void;
+    /** How many leading layers the caller knows are unpacked: not asked for again. */
+    unpacked?: number;
+    /** The other layers were just made (a fresh diff): not asked for either; one there after all is found at the commit. */
+    fresh?: boolean;
+  },
 ): Promise<string> {
   const chain = chainIds(layers.map((l) => l.diffId));
-  // The first `unpacked` layers the caller knows are there (it just made a rootfs on them): not asked again.
   const known = Math.min(opts.unpacked ?? 0, layers.length);
   let parent = known ? chain[known - 1]! : '';
   for (const [i, layer] of layers.entries()) {
@@ -42,7 +49,7 @@ export async function unpackLayers(
     opts.signal.throwIfAborted();
     const name = chain[i]!;
     opts.onLayer?.(i, layers.length);
-    if (await snapshotExists(f, name)) {
+    if (!opts.fresh && (await snapshotExists(f, name))) {
       parent = name;
       continue;
     }
