@@ -62,23 +62,23 @@ export async function createSnapshot(f: Family, local: string, name: string, ctx
         const parent = await ensureUnpacked(f, resolved, lease, ctx.signal);
         const viewKey = `novacron-view-${randomBytes(6).toString('hex')}`;
         const viewing = f.client.call('snapshots.View', { snapshotter: f.snapshotter, key: viewKey, parent }, { lease });
-        let layer;
         try {
-          const [{ mounts: left }, { mounts: right }] = await Promise.all([
-            viewing,
-            f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }),
-            freezing,
-          ]);
-          const { diff } = await f.client.call(
-            'diff.Diff',
-            { left, right, media_type: MEDIA.ociLayerGzip, ref: `novacron-diff-${randomBytes(6).toString('hex')}` },
-            { lease, signal: ctx.signal, timeoutMs: 30 * 60_000 },
-          );
-          layer = diff!;
-        } finally {
-          void thaw();
-        }
-        try {
+          let layer;
+          try {
+            const [{ mounts: left }, { mounts: right }] = await Promise.all([
+              viewing,
+              f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }),
+              freezing,
+            ]);
+            const { diff } = await f.client.call(
+              'diff.Diff',
+              { left, right, media_type: MEDIA.ociLayerGzip, ref: `novacron-diff-${randomBytes(6).toString('hex')}` },
+              { lease, signal: ctx.signal, timeoutMs: 30 * 60_000 },
+            );
+            layer = diff!;
+          } finally {
+            void thaw();
+          }
           const diffId = (await blobInfo(f.client, layer.digest, { lease }))?.labels[GC.uncompressed] ?? layer.digest;
           ctx.progress({ label: 'storing the snapshot image', done: 1, total: 3, unit: 'steps' });
           const now = new Date().toISOString();
