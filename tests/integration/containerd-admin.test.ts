@@ -69,6 +69,11 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd and Kata
   it('imports an OCI layout archive with a gzipped layer, and deletes images not in use', async () => {
     const img = await client.call('images.import', { driver: 'containerd', file: busyboxArchive('oci'), name: 'novacron-test/busybox-oci:1' });
     expect(img).toMatchObject({ driver: 'containerd', refs: ['novacron-test/busybox-oci:1'] });
+    // A name that exists is moved to the archive imported last (the engine's ALREADY_EXISTS says so), and back.
+    const again = await client.call('images.import', { driver: 'containerd', file: busyboxArchive('docker'), name: 'novacron-test/busybox-oci:1' });
+    expect(again.id).not.toBe(img.id);
+    expect(ctr(ns, ['images', 'ls']).split('\n').filter((l) => l.startsWith('novacron-test/busybox-oci:1 '))).toEqual([expect.stringContaining(again.id)]);
+    expect((await client.call('images.import', { driver: 'containerd', file: busyboxArchive('oci'), name: 'novacron-test/busybox-oci:1' })).id).toBe(img.id);
     const w = await client.call('workloads.create', { driver: 'containerd', name: 'oci', image: 'novacron-test/busybox-oci:1', cmd: 'true' });
     await expect(client.call('images.delete', { driver: 'containerd', ref: 'novacron-test/busybox-oci:1' })).rejects.toMatchObject({ code: 'CONFLICT' });
     await client.call('workloads.delete', { id: w.id });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,10 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
   let client: NovaClient;
   let ns: string;
   let close: () => void;
+  let home: string;
   let shared: string;
   beforeAll(async () => {
-    ({ client, namespace: ns, close } = await openContainerdCore('cd'));
+    ({ client, namespace: ns, close, home } = await openContainerdCore('cd'));
     shared = mkdtempSync(join(tmpdir(), 'nc-cd-mount-'));
     writeFileSync(join(shared, 'hello.txt'), 'from the host\n');
   });
@@ -118,6 +120,19 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
     expect(ctr(ns, ['containers', 'ls', '-q'])).not.toMatch(/\bweb\b/);
     expect(ctr(ns, ['snapshots', 'ls'])).not.toMatch(/^web\s/m);
     await expect(client.call('workloads.inspect', { id: w.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('puts back a task logger that is not ours before a start, and the output still lands', async () => {
+    const w = await client.call('workloads.create', { driver: 'containerd', name: 'talker', image: BUSYBOX, cmd: 'sh', args: ['-c', 'echo said; while true; do sleep 1; done'] });
+    await client.call('workloads.start', { id: w.id });
+    const logger = execFileSync('find', [home, '-name', 'novacron-logger'], { encoding: 'utf8' }).trim();
+    expect(readFileSync(logger, 'utf8')).toContain('Written by NovaCron');
+    await client.call('workloads.stop', { id: w.id, force: true, timeoutSec: 0 });
+    writeFileSync(logger, '#!/bin/sh\nexit 1\n');
+    expect((await client.call('workloads.start', { id: w.id })).state).toBe('running');
+    expect(readFileSync(logger, 'utf8')).toContain('Written by NovaCron');
+    await until('both runs in the log', () => logsOf(client, w.id), (l) => l.filter((x) => x.line === 'said').length >= 2);
+    await client.call('workloads.delete', { id: w.id, force: true });
   });
 
   it('pushes task exits and OOM kills to the event stream as they happen', async () => {

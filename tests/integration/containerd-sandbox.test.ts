@@ -27,6 +27,9 @@ describeWith('containerd + gVisor', containerdWhy() ?? busyboxWhy() ?? runscWhy(
     expect(snap).toMatchObject({ name: 's1' });
     expect(snap.sizeBytes).toBeGreaterThan(0);
     expect((await client.call('snapshots.list', { id: w.id })).map((s) => s.name)).toEqual(['s1']);
+    // Nothing changed since: the same layer again, already unpacked (its commit says so), and its own image.
+    expect(await client.call('snapshots.create', { id: w.id, name: 's0' })).toMatchObject({ name: 's0', sizeBytes: snap.sizeBytes });
+    await client.call('snapshots.delete', { id: w.id, name: 's0' });
     // The snapshot is an image containerd knows, one layer more than busybox.
     expect(ctr(ns, ['images', 'ls', '-q'])).toContain('novacron-snapshot/keeper:s1');
     // The workload kept running while it was taken.

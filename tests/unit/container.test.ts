@@ -61,6 +61,12 @@ describe('container driver: pure parts', () => {
     expect(containerCreateSchema.safeParse({ driver: 'container', name: 'web', image: 'x', network: 'host', ports: [{ container: 80 }] }).success).toBe(false);
   });
 
+  it('leaves out of the create body what the spec leaves unset: an empty host config costs the engine its full validation', () => {
+    const body = createOptions(containerCreateSchema.parse({ driver: 'container', name: 'bare', image: 'busybox', cmd: 'sleep', args: ['1'] }), { id: 'abc', origin: 'test', node: 'n1' });
+    expect(Object.keys(body).sort()).toEqual(['Cmd', 'Image', 'Labels', 'name']);
+    expect(createOptions(containerCreateSchema.parse({ driver: 'container', name: 'mm', image: 'busybox', memoryMB: 8 }), { id: 'abc', origin: 'test', node: 'n1' }).HostConfig).toEqual({ Memory: 8 * 1024 * 1024 });
+  });
+
   it('maps engine statuses to our codes as data, keeping the engine message', () => {
     expect(codeFor(404, 'No such container: x')).toBe('NOT_FOUND');
     expect(codeFor(409, 'Conflict')).toBe('CONFLICT');

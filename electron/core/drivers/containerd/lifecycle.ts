@@ -187,12 +187,15 @@ export async function startTask(f: Family, t: Target, ctx: OpContext, seen?: { c
     throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} is already ${old.status.toLowerCase()}`);
   }
   if (old) await f.client.call('tasks.Delete', { container_id: t.id }, { namespace: t.namespace });
-  // Independent reads and writes, at once: the stop mark (only when set), the rootfs mounts, the log folder.
-  const [updated, { mounts }, stdio] = await Promise.all([
+  // Independent reads and writes, at once: the stop mark (only when set), the rootfs mounts; the
+  // log folder and its logger are made while they are on their way.
+  const asked = Promise.all([
     c.labels[LABEL.stopRequested] !== undefined ? setLabel(f, t, LABEL.stopRequested, undefined) : Promise.resolve(c),
     f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }),
-    taskStdio(f, t),
   ]);
+  asked.catch(() => undefined); // awaited below, unless the log folder cannot be made first
+  const stdio = taskStdio(f, t);
+  const [updated, { mounts }] = await asked;
   ctx.progress({ label: 'starting the task', done: 0, unit: 'steps' });
   await f.client.call(
     'tasks.Create',

@@ -44,53 +44,81 @@ export async function createSnapshot(f: Family, local: string, name: string, ctx
     if (taken) throw driverError(D, 'CONFLICT', `'${t.id}' already has a snapshot named '${name}'`);
     if (!base) throw driverError(D, 'CONFLICT', `the image '${c.image}' that '${t.id}' runs from was deleted, so its changes cannot be layered on it`);
     const resolved = await resolveImage(f, base, { signal: ctx.signal });
-    // A running task is frozen while its rootfs is read, so the layer is consistent; it is
-    // thawed as soon as the diff is made, while the layer is unpacked and stored.
+    // A running task is frozen while its rootfs is read, so the layer is consistent. Only the
+    // diff needs it frozen: the freeze goes out with the lease and the view the diff is made
+    // against, and the thaw as soon as the diff is made, alongside unpacking and storing the layer.
     const wasRunning = task?.status === 'RUNNING';
-    if (wasRunning) await freeze(f, t, 'PAUSED', { c, task });
+    const freezing = wasRunning ? freeze(f, t, 'PAUSED', { c, task }) : Promise.resolve(undefined);
+    freezing.catch(() => undefined); // awaited before the diff, unless the lease or the view fails first
     let thawing: Promise<unknown> | undefined;
-    const thaw = () => (thawing ??= wasRunning ? freeze(f, t, 'RUNNING', { c, task: { ...task, status: 'PAUSED' } }).catch(() => undefined) : Promise.resolve());
+    // Thawed only once frozen: a freeze that failed left nothing to thaw.
+    const thaw = () =>
+      (thawing ??= wasRunning
+        ? freezing.then(() => freeze(f, t, 'RUNNING', { c, task: { ...task, status: 'PAUSED' } }), () => undefined).catch(() => undefined)
+        : Promise.resolve());
     try {
       return await withLease(f, async (lease) => {
         ctx.progress({ label: 'computing the changes', done: 0, total: 3, unit: 'steps' });
         const parent = await ensureUnpacked(f, resolved, lease, ctx.signal);
         const viewKey = `novacron-view-${randomBytes(6).toString('hex')}`;
-        const { mounts: left } = await f.client.call('snapshots.View', { snapshotter: f.snapshotter, key: viewKey, parent }, { lease });
-        let layer;
+        const viewing = f.client.call('snapshots.View', { snapshotter: f.snapshotter, key: viewKey, parent }, { lease });
         try {
-          const { mounts: right } = await f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id });
-          const { diff } = await f.client.call(
-            'diff.Diff',
-            { left, right, media_type: MEDIA.ociLayerGzip, ref: `novacron-diff-${randomBytes(6).toString('hex')}` },
-            { lease, signal: ctx.signal, timeoutMs: 30 * 60_000 },
-          );
-          layer = diff!;
+          let layer;
+          try {
+            const [{ mounts: left }, { mounts: right }] = await Promise.all([
+              viewing,
+              f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }),
+              freezing,
+            ]);
+            const { diff } = await f.client.call(
+              'diff.Diff',
+              { left, right, media_type: MEDIA.ociLayerGzip, ref: `novacron-diff-${randomBytes(6).toString('hex')}` },
+              { lease, signal: ctx.signal, timeoutMs: 30 * 60_000 },
+            );
+            layer = diff!;
+          } finally {
+            void thaw();
+          }
+          const diffId = (await blobInfo(f.client, layer.digest, { lease }))?.labels[GC.uncompressed] ?? layer.digest;
+          ctx.progress({ label: 'storing the snapshot image', done: 1, total: 3, unit: 'steps' });
+          const now = new Date().toISOString();
+          const config = {
+            ...resolved.config,
+            created: now,
+            rootfs: { type: 'layers', diff_ids: [...resolved.config.rootfs.diff_ids, diffId] },
+            history: [...(resolved.config.history ?? []), { created: now, created_by: `novacron snapshot ${name} of ${t.id}` }],
+          };
+          const layers = [...resolved.manifest.layers, { mediaType: layer.media_type, digest: layer.digest, size: layer.size }];
+          // Unpacked now, so a revert is instant and the image is complete for `ctr run` too. The base
+          // layers are (the rootfs was just diffed against them): only the new one is unpacked, with no
+          // look first (a fresh diff), while the image is stored (the lease holds both until the image
+          // refers to them).
+          const [unpacked, stored] = await Promise.allSettled([
+            unpackLayers(f, layers.map((l, i) => ({ ...l, diffId: config.rootfs.diff_ids[i]! })), { lease, signal: ctx.signal, unpacked: resolved.manifest.layers.length, fresh: true }),
+            storeImage(
+              f,
+              ref,
+              { config: Buffer.from(JSON.stringify(config)), layers, labels: { [LABEL.snapshotOf]: t.id, [LABEL.snapshotName]: name } },
+              { lease, signal: ctx.signal },
+            ),
+          ]);
+          if (unpacked.status === 'rejected') {
+            // No snapshot is half made: an image stored for a layer that could not be unpacked goes.
+            if (stored.status === 'fulfilled') await f.client.call('images.Delete', { name: ref }).catch(() => undefined);
+            throw unpacked.reason;
+          }
+          if (stored.status === 'rejected') throw stored.reason;
+          const image = stored.value;
+          ctx.progress({ label: 'storing the snapshot image', done: 2, total: 3, unit: 'steps' });
+          return { ...toSnapshot(image), sizeBytes: layer.size };
         } finally {
-          const removing = f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: viewKey }).catch(() => undefined);
-          await Promise.all([removing, thaw()]);
+          // The view goes last, however the diff ended: a removal sets containerd's garbage
+          // collector going, which holds its metadata store while the layer is stored.
+          await viewing.then(() => f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: viewKey })).catch(() => undefined);
         }
-        const diffId = (await blobInfo(f.client, layer.digest, { lease }))?.labels[GC.uncompressed] ?? layer.digest;
-        ctx.progress({ label: 'storing the snapshot image', done: 1, total: 3, unit: 'steps' });
-        const now = new Date().toISOString();
-        const config = {
-          ...resolved.config,
-          created: now,
-          rootfs: { type: 'layers', diff_ids: [...resolved.config.rootfs.diff_ids, diffId] },
-          history: [...(resolved.config.history ?? []), { created: now, created_by: `novacron snapshot ${name} of ${t.id}` }],
-        };
-        const layers = [...resolved.manifest.layers, { mediaType: layer.media_type, digest: layer.digest, size: layer.size }];
-        // Unpacked now, so a revert is instant and the image is complete for `ctr run` too.
-        await unpackLayers(f, layers.map((l, i) => ({ ...l, diffId: config.rootfs.diff_ids[i]! })), { lease, signal: ctx.signal });
-        ctx.progress({ label: 'storing the snapshot image', done: 2, total: 3, unit: 'steps' });
-        const image = await storeImage(
-          f,
-          ref,
-          { config: Buffer.from(JSON.stringify(config)), layers, labels: { [LABEL.snapshotOf]: t.id, [LABEL.snapshotName]: name } },
-          { lease, signal: ctx.signal },
-        );
-        return { ...toSnapshot(image), sizeBytes: layer.size };
       });
     } finally {
+      // The answer waits for the thaw: a workload said to be running is.
       await thaw();
     }
   });

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stdioPath, workloadDir, type Family, type Target } from './context.js';
 
@@ -18,28 +18,39 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -n "$dir" ] || exit 2
-cat <&3 >>"$dir/stdout.log" 4<&- 5>&- &
-cat <&4 >>"$dir/stderr.log" 3<&- 5>&- &
-exec 3<&- 4<&- 5>&-
+exec 5>&-
+cat <&3 >>"$dir/stdout.log" 4<&- &
+cat <&4 >>"$dir/stderr.log" 3<&- &
+exec 3<&- 4<&-
 wait
 `;
 
-async function loggerPath(f: Family): Promise<string> {
+/**
+ * The logger, written when missing or not ours. Synchronous, like the folder below: asked on
+ * every start, it is a small read and, nearly always, a mkdir that finds the folder there,
+ * where each promise call is a trip through libuv's threadpool (several ms on a busy host,
+ * on the start's critical path while the rootfs mounts are read).
+ */
+function loggerPath(f: Family): string {
   const path = join(f.base, 'bin', 'novacron-logger');
-  if ((await readFile(path, 'utf8').catch(() => '')) === LOGGER) return path;
-  await mkdir(join(f.base, 'bin'), { recursive: true, mode: 0o755 });
+  try {
+    if (readFileSync(path, 'utf8') === LOGGER) return path;
+  } catch {
+    // missing: written below
+  }
+  mkdirSync(join(f.base, 'bin'), { recursive: true, mode: 0o755 });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, LOGGER, { mode: 0o755 });
-  await chmod(tmp, 0o755);
-  await rename(tmp, path);
+  writeFileSync(tmp, LOGGER, { mode: 0o755 });
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, path);
   return path;
 }
 
 /** The stdout/stderr URIs a task is created with, its folder made. */
-export async function taskStdio(f: Family, t: Target): Promise<{ stdout: string; stderr: string }> {
+export function taskStdio(f: Family, t: Target): { stdout: string; stderr: string } {
   const dir = workloadDir(f, t.namespace, t.id);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const uri = `binary://${encodeURI(await loggerPath(f))}?dir=${encodeURIComponent(dir)}`;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const uri = `binary://${encodeURI(loggerPath(f))}?dir=${encodeURIComponent(dir)}`;
   return { stdout: uri, stderr: uri };
 }
 

@@ -48,6 +48,8 @@ export interface BlobSource {
 }
 
 const CHUNK = 1024 * 1024;
+/** Blobs up to this size are written without a content.Info first. */
+const SEND_WITHOUT_ASKING = 64 * 1024;
 
 export function* chunksOf(buf: Buffer): Iterable<Buffer> {
   for (let at = 0; at < buf.length; at += CHUNK) yield buf.subarray(at, at + CHUNK);
@@ -59,7 +61,9 @@ export function* chunksOf(buf: Buffer): Iterable<Buffer> {
  * stored is not sent again, only labelled.
  */
 export async function writeBlob(client: ContainerdClient, blob: BlobSource, opts: CallOptions & { onBytes?: (n: number) => void } = {}): Promise<void> {
-  if (await blobInfo(client, blob.digest, opts)) {
+  // A small blob (a config, a manifest) is sent without asking first: one round trip less, and
+  // one already stored is answered ALREADY_EXISTS at the commit and labelled below.
+  if (blob.size > SEND_WITHOUT_ASKING && (await blobInfo(client, blob.digest, opts))) {
     opts.onBytes?.(blob.size);
     await labelBlob(client, blob.digest, blob.labels ?? {}, opts);
     return;

@@ -1,6 +1,6 @@
 import type { ImageInfo } from '../../../../../shared/model.js';
 import { driverError } from '../../../base/errors.js';
-import { isNotFound, type CallOptions } from '../api/client.js';
+import { isAlreadyExists, isNotFound, type CallOptions } from '../api/client.js';
 import type { Image } from '../api/messages.js';
 import { GC, isoOf, type Family } from '../context.js';
 import { chunksOf, readJsonBlob, writeBlob } from './content.js';
@@ -86,12 +86,6 @@ export async function storeImage(
   const configDigest = sha256(parts.config);
   const diffIds = (JSON.parse(parts.config.toString('utf8')) as ImageConfig).rootfs.diff_ids;
   const top = chainIds(diffIds).at(-1);
-  await writeBlob(f.client, {
-    digest: configDigest,
-    size: parts.config.length,
-    ...(top ? { labels: { [GC.snapshot(f.snapshotter)]: top } } : {}),
-    chunks: () => chunksOf(parts.config),
-  }, opts);
   const manifest: OciManifest = {
     schemaVersion: 2,
     mediaType: MEDIA.ociManifest,
@@ -102,12 +96,24 @@ export async function storeImage(
   const digest = sha256(bytes);
   const refs: Record<string, string> = { [GC.content('config')]: configDigest };
   parts.layers.forEach((l, i) => (refs[GC.content(`l.${i}`)] = l.digest));
-  await writeBlob(f.client, { digest, size: bytes.length, labels: refs, chunks: () => chunksOf(bytes) }, opts);
+  // Both blobs at once: the lease holds each until the image record refers to them, whichever lands first.
+  await Promise.all([
+    writeBlob(f.client, {
+      digest: configDigest,
+      size: parts.config.length,
+      ...(top ? { labels: { [GC.snapshot(f.snapshotter)]: top } } : {}),
+      chunks: () => chunksOf(parts.config),
+    }, opts),
+    writeBlob(f.client, { digest, size: bytes.length, labels: refs, chunks: () => chunksOf(bytes) }, opts),
+  ]);
   const image = { name: ref, labels: parts.labels ?? {}, target: { media_type: MEDIA.ociManifest, digest, size: bytes.length } };
-  if (await getImage(f, ref, opts)) {
-    return (await f.client.call('images.Update', { image, update_mask: { paths: ['target', 'labels'] } }, opts)).image!;
+  // Made, or moved when the name exists: containerd's refusal says which, with no read before.
+  try {
+    return (await f.client.call('images.Create', { image }, opts)).image!;
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
   }
-  return (await f.client.call('images.Create', { image }, opts)).image!;
+  return (await f.client.call('images.Update', { image, update_mask: { paths: ['target', 'labels'] } }, opts)).image!;
 }
 
 export async function imageInfo(f: Family, image: Image, opts: CallOptions = {}): Promise<ImageInfo> {

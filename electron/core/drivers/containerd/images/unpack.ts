@@ -31,15 +31,25 @@ export async function snapshotExists(f: Family, key: string): Promise<boolean> {
 export async function unpackLayers(
   f: Family,
   layers: readonly UnpackLayer[],
-  opts: { lease: string; signal: AbortSignal; onLayer?: (done: number, total: number) => void },
+  opts: {
+    lease: string;
+    signal: AbortSignal;
+    onLayer?: (done: number, total: number) => void;
+    /** How many leading layers the caller knows are unpacked: not asked for again. */
+    unpacked?: number;
+    /** The other layers were just made (a fresh diff): not asked for either; one there after all is found at the commit. */
+    fresh?: boolean;
+  },
 ): Promise<string> {
   const chain = chainIds(layers.map((l) => l.diffId));
-  let parent = '';
+  const known = Math.min(opts.unpacked ?? 0, layers.length);
+  let parent = known ? chain[known - 1]! : '';
   for (const [i, layer] of layers.entries()) {
+    if (i < known) continue;
     opts.signal.throwIfAborted();
     const name = chain[i]!;
     opts.onLayer?.(i, layers.length);
-    if (await snapshotExists(f, name)) {
+    if (!opts.fresh && (await snapshotExists(f, name))) {
       parent = name;
       continue;
     }
