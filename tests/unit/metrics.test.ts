@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Driver } from '../../electron/core/drivers/driver.js';
 import type { DriverManager } from '../../electron/core/drivers/manager.js';
-import { cpuPercent, MetricsService } from '../../electron/core/services/metrics.js';
+import { cpuPercent, GATHER_MS, MetricsService } from '../../electron/core/services/metrics.js';
 import { parseStat } from '../../electron/core/base/procfs.js';
 
 describe('cpu percent from two cumulative samples', () => {
@@ -60,4 +60,44 @@ describe('the metrics service', () => {
       vi.useRealTimers();
     }
   });
+
+  it("gives a tick's samples to their watchers in one turn of the event loop (one WebSocket frame), the slow ones too, but never waits past GATHER_MS", async () => {
+    // Reading delays per workload: files read at once, a VM's QMP round trip, and one stuck far longer.
+    const delays: Record<string, number> = { aaaaaaaaaaaa: 0, bbbbbbbbbbbb: 40, cccccccccccc: 1500 };
+    let cpuNs = 0;
+    const readAt = new Map<string, number>();
+    const driver = {
+      id: 'process',
+      metrics: async (local: string) => {
+        readAt.set(local, Date.now());
+        await new Promise((r) => setTimeout(r, delays[local]));
+        return { ts: Date.now(), cpuNs: (cpuNs += 1e8), memoryBytes: 1 };
+      },
+    } as unknown as Driver;
+    const svc = new MetricsService({ require: async () => driver } as unknown as DriverManager);
+    // The turn a delivery happens in: a counter moved on by every turn of the event loop.
+    let turn = 0;
+    let spinning = true;
+    const spin = () => {
+      turn++;
+      if (spinning) setImmediate(spin);
+    };
+    spin();
+    const got: { id: string; turn: number; at: number }[] = [];
+    const subs = Object.keys(delays).map((l) => svc.watch(`process:${l}`, () => got.push({ id: l, turn, at: Date.now() })));
+    await new Promise((r) => setTimeout(r, 4300));
+    spinning = false;
+    subs.forEach((s) => s.dispose());
+    svc.dispose();
+    const fast = got.filter((g) => g.id === 'aaaaaaaaaaaa');
+    const qmp = got.filter((g) => g.id === 'bbbbbbbbbbbb');
+    expect(fast.length).toBeGreaterThanOrEqual(2);
+    // The 40 ms one arrives in the very turn the instant one does, every tick.
+    expect(qmp.map((g) => g.turn)).toEqual(fast.slice(0, qmp.length).map((g) => g.turn));
+    // The stuck one does not hold the others back beyond the gathering time.
+    for (const g of fast) expect(g.at - (readAt.get('aaaaaaaaaaaa') ?? 0)).toBeLessThan(GATHER_MS + 1000);
+    const lastFast = fast.at(-1)!;
+    expect(lastFast.at - readAt.get('aaaaaaaaaaaa')!).toBeLessThanOrEqual(GATHER_MS + 100);
+    expect(got.some((g) => g.id === 'cccccccccccc')).toBe(true);
+  }, 10_000);
 });
