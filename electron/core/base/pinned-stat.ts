@@ -35,10 +35,10 @@ export class PinnedStat implements Disposable {
     return st;
   }
 
-  /** The last read if it is at most maxAgeMs old, else a read now. */
+  /** The last read if it is less than maxAgeMs old (0: never), else a read now. */
   recent(maxAgeMs: number): ProcStat | undefined {
     const last = this.last;
-    return last && Date.now() - last.at <= maxAgeMs ? last.st : this.read();
+    return last && Date.now() - last.at < maxAgeMs ? last.st : this.read();
   }
 
   dispose(): void {
@@ -49,7 +49,7 @@ export class PinnedStat implements Disposable {
 /**
  * The stat of pid (started at startTicks) now, through `set` (keyed pid:startTicks):
  * opened on first use, kept while read, dropped once the process has ended. maxAgeMs: a
- * read of it that old or newer, made through the set by anyone, will do (the process
+ * read of it younger than that, made through the set by anyone, will do (the process
  * driver's listing takes the one its metrics made this second: one read, not two).
  */
 export function readPinnedStat(set: PinnedSet<PinnedStat>, pid: number, startTicks: number, maxAgeMs = 0): ProcStat | undefined {
