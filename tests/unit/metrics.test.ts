@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import type { Driver } from '../../electron/core/drivers/driver.js';
 import type { DriverManager } from '../../electron/core/drivers/manager.js';
@@ -22,6 +23,33 @@ describe('/proc/<pid>/stat', () => {
     const line = '4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 123456 1000000 250 18446744073709551615';
     const st = parseStat(line);
     expect(st).toMatchObject({ pid: 4242, comm: 'my (odd) prog', state: 'S', ppid: 1, pgrp: 4242, utimeTicks: 7, stimeTicks: 3, startTicks: 123456, rssPages: 250 });
+  });
+  it("reads every live process's fields as splitting the line would", () => {
+    let compared = 0;
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      let line: string;
+      try {
+        line = readFileSync(`/proc/${e}/stat`, 'latin1');
+      } catch {
+        continue; // ended meanwhile
+      }
+      const rest = line.slice(line.lastIndexOf(')') + 2).split(' ');
+      const f = (i: number) => Number(rest[i]);
+      expect(parseStat(line)).toEqual({
+        pid: Number(e),
+        comm: line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')),
+        state: rest[0],
+        ppid: f(1),
+        pgrp: f(2),
+        utimeTicks: f(11),
+        stimeTicks: f(12),
+        startTicks: f(19),
+        rssPages: f(21),
+      });
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(10);
   });
 });
 
