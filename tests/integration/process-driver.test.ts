@@ -89,6 +89,33 @@ describe('process driver, against real processes', () => {
     await client.call('workloads.delete', { id: w.id });
   });
 
+  it('shows a watched process that ends behind its back (no exit record: another NovaCron started it) within 2 s', async () => {
+    const w = await client.call('workloads.create', { driver: 'process', name: 'foreign', cmd: 'sleep', args: ['300'] });
+    // Started by "another NovaCron process": its run state names it, and nobody here learns its exit.
+    const { spawn } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+    await new Promise((r) => child.once('spawn', r));
+    const st = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const startTicks = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[19]);
+    writeFileSync(join(home, 'processes', w.id.slice(8), 'state.json'), JSON.stringify({ pid: child.pid, startTicks }));
+    // Watched the way the UI does: the events, and its metrics (whose /proc read the listing may take).
+    const seen: { at: number; info: WorkloadInfo }[] = [];
+    const sub = core.events.subscribe((e) => void (e.type === 'workload' && e.info.id === w.id && seen.push({ at: Date.now(), info: e.info })));
+    const samples: number[] = [];
+    const stop = client.subscribe('metrics', { id: w.id }, { event: (b) => void samples.push(...b.map((s) => s.ts)) });
+    await until('the watcher sees it running', () => seen.at(-1)?.info.state ?? (samples.length ? 'running' : undefined), (s) => s === 'running', 5000);
+    await new Promise((r) => setTimeout(r, 2500)); // several ticks of both, in whatever phase they run
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    const ended = await until('it shows as ended', () => seen.find((e) => e.at >= killedAt && e.info.state !== 'running'), (e) => e !== undefined, 5000);
+    stop();
+    sub.dispose();
+    expect(ended!.info.state).toBe('exited');
+    expect(ended!.at - killedAt).toBeLessThanOrEqual(2000);
+    await client.call('workloads.delete', { id: w.id, force: true });
+  });
+
   it('never takes a reused pid for its own process', async () => {
     const w = await client.call('workloads.create', { driver: 'process', name: 'reused', cmd: 'sleep', args: ['1'] });
     const dir = join(home, 'processes', w.id.slice(8));

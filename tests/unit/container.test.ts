@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,33 @@ describe('container driver: pure parts', () => {
     expect(cgroupFilesOf(`0::/system.slice/docker-${id}.scope\n`, id)).toMatchObject({ version: 2, cpu: `/sys/fs/cgroup/system.slice/docker-${id}.scope` });
     expect(cgroupFilesOf('0::/user.slice\n', id)).toBeUndefined();
     expect(parseNetDev('Inter-|\n face |\n    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n  eth0: 500 5 0 0 0 0 0 0 300 3 0 0 0 0 0 0\n')).toEqual({ rx: 500, tx: 300 });
+    // Counters that fill their column (no space after the colon), two interfaces, no final newline.
+    expect(parseNetDev('Inter-|\n face |\n  eth0:12345678901 5 0 0 0 0 0 0 300 3 0 0 0 0 0 0\n  eth1: 1 1 0 0 0 0 0 0 2 1 0 0 0 0 0 0')).toEqual({ rx: 12345678902, tx: 302 });
+    // Every network namespace of this machine, against splitting the lines.
+    const split = (text: string) => {
+      let rx = 0;
+      let tx = 0;
+      for (const line of text.split('\n').slice(2)) {
+        const [name, rest] = line.split(':');
+        if (!rest || name?.trim() === 'lo') continue;
+        const f = rest.trim().split(/\s+/).map(Number);
+        rx += f[0] ?? 0;
+        tx += f[8] ?? 0;
+      }
+      return { rx, tx };
+    };
+    let compared = 0;
+    for (const e of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${e}/net/dev`, 'latin1');
+      } catch {
+        continue;
+      }
+      expect(parseNetDev(text)).toEqual(split(text));
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(0);
   });
 
   it('finds one field of a cgroup stat file: the first line, a middle one, the last without a newline, never a longer name', () => {

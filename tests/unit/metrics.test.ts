@@ -1,7 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import type { Driver } from '../../electron/core/drivers/driver.js';
 import type { DriverManager } from '../../electron/core/drivers/manager.js';
-import { cpuPercent, MetricsService } from '../../electron/core/services/metrics.js';
+import { cpuPercent, GATHER_MS, MetricsService } from '../../electron/core/services/metrics.js';
 import { parseStat } from '../../electron/core/base/procfs.js';
 
 describe('cpu percent from two cumulative samples', () => {
@@ -22,6 +23,33 @@ describe('/proc/<pid>/stat', () => {
     const line = '4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 123456 1000000 250 18446744073709551615';
     const st = parseStat(line);
     expect(st).toMatchObject({ pid: 4242, comm: 'my (odd) prog', state: 'S', ppid: 1, pgrp: 4242, utimeTicks: 7, stimeTicks: 3, startTicks: 123456, rssPages: 250 });
+  });
+  it("reads every live process's fields as splitting the line would", () => {
+    let compared = 0;
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      let line: string;
+      try {
+        line = readFileSync(`/proc/${e}/stat`, 'latin1');
+      } catch {
+        continue; // ended meanwhile
+      }
+      const rest = line.slice(line.lastIndexOf(')') + 2).split(' ');
+      const f = (i: number) => Number(rest[i]);
+      expect(parseStat(line)).toEqual({
+        pid: Number(e),
+        comm: line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')),
+        state: rest[0],
+        ppid: f(1),
+        pgrp: f(2),
+        utimeTicks: f(11),
+        stimeTicks: f(12),
+        startTicks: f(19),
+        rssPages: f(21),
+      });
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(10);
   });
 });
 
@@ -60,4 +88,44 @@ describe('the metrics service', () => {
       vi.useRealTimers();
     }
   });
+
+  it("gives a tick's samples to their watchers in one turn of the event loop (one WebSocket frame), the slow ones too, but never waits past GATHER_MS", async () => {
+    // Reading delays per workload: files read at once, a VM's QMP round trip, and one stuck far longer.
+    const delays: Record<string, number> = { aaaaaaaaaaaa: 0, bbbbbbbbbbbb: 40, cccccccccccc: 1500 };
+    let cpuNs = 0;
+    const readAt = new Map<string, number>();
+    const driver = {
+      id: 'process',
+      metrics: async (local: string) => {
+        readAt.set(local, Date.now());
+        await new Promise((r) => setTimeout(r, delays[local]));
+        return { ts: Date.now(), cpuNs: (cpuNs += 1e8), memoryBytes: 1 };
+      },
+    } as unknown as Driver;
+    const svc = new MetricsService({ require: async () => driver } as unknown as DriverManager);
+    // The turn a delivery happens in: a counter moved on by every turn of the event loop.
+    let turn = 0;
+    let spinning = true;
+    const spin = () => {
+      turn++;
+      if (spinning) setImmediate(spin);
+    };
+    spin();
+    const got: { id: string; turn: number; at: number }[] = [];
+    const subs = Object.keys(delays).map((l) => svc.watch(`process:${l}`, () => got.push({ id: l, turn, at: Date.now() })));
+    await new Promise((r) => setTimeout(r, 4300));
+    spinning = false;
+    subs.forEach((s) => s.dispose());
+    svc.dispose();
+    const fast = got.filter((g) => g.id === 'aaaaaaaaaaaa');
+    const qmp = got.filter((g) => g.id === 'bbbbbbbbbbbb');
+    expect(fast.length).toBeGreaterThanOrEqual(2);
+    // The 40 ms one arrives in the very turn the instant one does, every tick.
+    expect(qmp.map((g) => g.turn)).toEqual(fast.slice(0, qmp.length).map((g) => g.turn));
+    // The stuck one does not hold the others back beyond the gathering time.
+    for (const g of fast) expect(g.at - (readAt.get('aaaaaaaaaaaa') ?? 0)).toBeLessThan(GATHER_MS + 1000);
+    const lastFast = fast.at(-1)!;
+    expect(lastFast.at - readAt.get('aaaaaaaaaaaa')!).toBeLessThanOrEqual(GATHER_MS + 100);
+    expect(got.some((g) => g.id === 'cccccccccccc')).toBe(true);
+  }, 10_000);
 });

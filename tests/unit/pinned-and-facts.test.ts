@@ -7,6 +7,7 @@ import { PinnedFile, PinnedSet } from '../../electron/core/base/pinned.js';
 import { ToolFacts } from '../../electron/core/base/tool-facts.js';
 import { PinnedProc } from '../../electron/core/drivers/process/pinned-proc.js';
 import { readStatSync } from '../../electron/core/base/procfs.js';
+import { readPinnedStat, type PinnedStat } from '../../electron/core/base/pinned-stat.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nc-pinned-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,14 +18,36 @@ describe('pinned /proc files', () => {
     await new Promise((r) => child.once('spawn', r));
     const pid = child.pid!;
     const st = readStatSync(pid)!;
-    const p = PinnedProc.open(pid, st.startTicks)!;
+    const stats = new PinnedSet<PinnedStat>();
+    const p = PinnedProc.open(pid, st.startTicks, stats)!;
     expect(p.sample()).toMatchObject({ source: 'procfs', cpuNs: expect.any(Number), memoryBytes: expect.any(Number) });
-    expect(PinnedProc.open(pid, st.startTicks + 1)).toBeUndefined(); // another start time: another process
+    expect(PinnedProc.open(pid, st.startTicks + 1, stats)).toBeUndefined(); // another start time: another process
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(p.sample()).toBeUndefined();
     p.dispose();
+    stats.dispose();
     expect(PinnedFile.open('/proc/self/does-not-exist')).toBeUndefined();
+  });
+
+  it("gives a listing the metrics' read of a process's stat while it is recent, and reads anew once it is not", async () => {
+    const child = spawn('sleep', ['30']);
+    await new Promise((r) => child.once('spawn', r));
+    const pid = child.pid!;
+    const { startTicks } = readStatSync(pid)!;
+    const stats = new PinnedSet<PinnedStat>();
+    const p = PinnedProc.open(pid, startTicks, stats)!;
+    p.sample();
+    const fresh = readPinnedStat(stats, pid, startTicks); // a read now: a new object each time
+    expect(readPinnedStat(stats, pid, startTicks, 500)).toBe(fresh); // within 500 ms: that very read
+    child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(readPinnedStat(stats, pid, startTicks, 50)?.state).toBe('T'); // older than 50 ms: read again, and it is stopped
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(readPinnedStat(stats, pid, startTicks)).toBeUndefined();
+    p.dispose();
+    stats.dispose();
   });
 
   it('re-reads a file from its start and drops entries nobody asked for', () => {

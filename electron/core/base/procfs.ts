@@ -19,22 +19,41 @@ export interface ProcStat {
   rssPages: number;
 }
 
+/** The fields of /proc/<pid>/stat we read, counted from the state (0) after the comm. */
+const PPID = 1, PGRP = 2, UTIME = 11, STIME = 12, START = 19, RSS = 21;
+/** Reused by every parse (it is synchronous). */
+const num = new Float64Array(RSS + 1);
+
 export function parseStat(text: string): ProcStat {
   // comm is in parentheses and may itself hold spaces and ')': split at the last ')'.
   const close = text.lastIndexOf(')');
   const open = text.indexOf('(');
-  const rest = text.slice(close + 2).split(' ');
-  const num = (i: number) => Number(rest[i]);
+  // The numbers are read in place, not split out: this runs every second for every watched process
+  // and VM, and a split made a string of each of the 50-odd fields, to read seven.
+  const at = close + 2;
+  let field = 0;
+  let n = 0;
+  let neg = false;
+  for (let i = at + 2; i <= text.length && field < RSS; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    if (c === 32 || c === 10) {
+      field++;
+      num[field] = neg ? -n : n;
+      n = 0;
+      neg = false;
+    } else if (c === 45) neg = true;
+    else n = n * 10 + (c - 48);
+  }
   return {
     pid: Number(text.slice(0, open).trim()),
     comm: text.slice(open + 1, close),
-    state: rest[0] ?? '?',
-    ppid: num(1),
-    pgrp: num(2),
-    utimeTicks: num(11),
-    stimeTicks: num(12),
-    startTicks: num(19),
-    rssPages: num(21),
+    state: text[at] ?? '?',
+    ppid: field >= PPID ? num[PPID]! : NaN,
+    pgrp: field >= PGRP ? num[PGRP]! : NaN,
+    utimeTicks: field >= UTIME ? num[UTIME]! : NaN,
+    stimeTicks: field >= STIME ? num[STIME]! : NaN,
+    startTicks: field >= START ? num[START]! : NaN,
+    rssPages: field >= RSS ? num[RSS]! : NaN,
   };
 }
 

@@ -4,6 +4,12 @@ import { Emitter, type Disposable, DisposableStore, interval, toDisposable } fro
 
 /** How often drivers that could not be watched (their engine was down) are tried again. */
 const RECHECK_MS = 2_000;
+/**
+ * How often a driver whose software is not installed (Kata on Debian) is looked for again:
+ * its detection (a search of PATH, some 1 ms of CPU) would otherwise run every few
+ * seconds for as long as anyone watches, and installing it is rare.
+ */
+export const ABSENT_RECHECK_MS = 60_000;
 import type { DriverManager } from '../drivers/manager.js';
 import type { Driver, WorkloadChange } from '../drivers/driver.js';
 
@@ -52,16 +58,24 @@ export class EventService implements Disposable {
     void this.drivers.available().then(({ drivers }) => drivers.forEach(attach), () => undefined);
     // A driver whose engine was down when watching began is watched as soon as the engine answers
     // (a watcher, once started, reports its engine going and coming back by itself).
+    const absentSince = new Map<DriverId, number>();
     store.add(
       interval(RECHECK_MS, () => {
+        const now = Date.now();
         for (const id of this.drivers.ids) {
           const d = this.drivers.cached(id);
           if (!d?.watch || attached.has(id)) continue;
+          const absent = absentSince.get(id);
+          if (absent !== undefined && now - absent < ABSENT_RECHECK_MS) continue;
           // An engine that is down (not one that is not installed) is asked afresh, past the detection cache.
           void this.drivers
-            .detect(id)
+            .detect(id, absent !== undefined)
             .then((det) => (det.available || det.absent ? det : this.drivers.detect(id, true)))
-            .then((det) => det.available && attach(d), () => undefined);
+            .then((det) => {
+              if (det.absent) absentSince.set(id, Date.now());
+              else absentSince.delete(id);
+              if (det.available) attach(d);
+            }, () => undefined);
         }
       }),
     );

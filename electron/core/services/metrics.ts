@@ -41,6 +41,9 @@ interface Watched {
   source?: { driver: Driver; local: string };
 }
 
+/** How long a tick waits for its slowest readings before it delivers the ones it has. */
+export const GATHER_MS = 250;
+
 /** How long a workload nobody watches keeps its history before it is dropped. */
 const KEEP_IDLE_MS = 10 * 60_000;
 
@@ -111,11 +114,21 @@ export class MetricsService implements Disposable {
   }
 
   private record(w: Watched, cur: RawSample): void {
+    const sample = this.advance(w, cur);
+    if (sample) this.deliver(w, sample);
+  }
+
+  /** The sample a reading makes, from the one before it; undefined for a first reading that only primes the CPU delta. */
+  private advance(w: Watched, cur: RawSample): MetricsSample | undefined {
     const prev = w.prev;
     w.prev = cur;
     // The first reading only primes the CPU delta, unless the driver gives a rate itself.
-    if (prev === undefined && cur.cpuPercent === undefined) return;
-    const sample = toSample(prev, cur);
+    if (prev === undefined && cur.cpuPercent === undefined) return undefined;
+    return toSample(prev, cur);
+  }
+
+  /** Into the history and to the watchers together, so a watcher who joins meanwhile never gets it twice. */
+  private deliver(w: Watched, sample: MetricsSample): void {
     w.history.push(sample);
     for (const l of w.listeners) l([sample]);
   }
@@ -152,11 +165,17 @@ export class MetricsService implements Disposable {
 
   /** drivers: what this tick already resolved, so a tick asks each driver once, not once per workload. */
   private async sampleOne(id: string, w: Watched, signal: AbortSignal = AbortSignal.timeout(5000), drivers?: Map<DriverId, Promise<Driver>>): Promise<void> {
+    const cur = await this.read(id, w, signal, drivers);
+    if (cur) this.record(w, cur);
+  }
+
+  private async read(id: string, w: Watched, signal: AbortSignal, drivers?: Map<DriverId, Promise<Driver>>): Promise<RawSample | undefined> {
     try {
       const { driver, local } = (w.source ??= await this.resolve(id, drivers));
-      this.record(w, await driver.metrics!(local, signal));
+      return await driver.metrics!(local, signal);
     } catch {
       // The workload is gone or its engine is down: the event stream says so; metrics just pause.
+      return undefined;
     }
   }
 
@@ -178,7 +197,27 @@ export class MetricsService implements Disposable {
       const signal = AbortSignal.timeout(5000);
       setMaxListeners(0, signal);
       const drivers = new Map<DriverId, Promise<Driver>>();
-      await Promise.all(active.map(([id, w]) => this.sampleOne(id, w, signal, drivers)));
+      // The tick's samples go to the watchers together, in one turn of the event loop (so over a
+      // WebSocket they leave as one frame), not each as its reading ends: a VM's comes a QMP round
+      // trip after the files read at once. A reading slower than GATHER_MS does not hold the rest back.
+      const ready: [Watched, MetricsSample][] = [];
+      let gathering = true;
+      const all = Promise.all(
+        active.map(([id, w]) =>
+          this.read(id, w, signal, drivers).then((cur) => {
+            const sample = cur && this.advance(w, cur);
+            if (!sample) return;
+            if (gathering) ready.push([w, sample]);
+            else this.deliver(w, sample);
+          }),
+        ),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, GATHER_MS)))]);
+      clearTimeout(timer);
+      gathering = false;
+      for (const [w, sample] of ready) this.deliver(w, sample);
+      await all;
     } finally {
       this.ticking = false;
     }

@@ -16,6 +16,8 @@ import { baseEnv, observe, resolveCommand, signalGroup, spawnDetached, startedAt
 import { ProcessStore, type ProcessDefinition, type ProcessRunState, type ProcessSnapshot } from './store.js';
 
 const D = 'process';
+/** How old a /proc stat read (by the metrics) the listing may take instead of reading again. */
+const STAT_REUSE_MS = 900;
 
 /**
  * Plain host processes as workloads: started detached so they outlive the app, watched
@@ -66,9 +68,11 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
   const shown = new Map<string, { snap: ProcessSnapshot; proc: string; info: WorkloadInfo }>();
   const procStats = new PinnedSet<PinnedStat>();
   // As observe() tells them apart: stopped (T) is paused, any other live state (R, S, D…) running.
+  // A read the metrics made within STAT_REUSE_MS will do: a watched process's stat is then read once a
+  // second, not twice, and a process that ends still shows within the watcher's tick plus that.
   const procOf = (run: ProcessRunState) => {
     if (run.pid === undefined || run.startTicks === undefined) return 'none';
-    const st = readPinnedStat(procStats, run.pid, run.startTicks);
+    const st = readPinnedStat(procStats, run.pid, run.startTicks, STAT_REUSE_MS);
     return !st ? 'gone' : st.state === 'T' ? 'paused' : 'running';
   };
 
@@ -309,7 +313,7 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
       const ts = Date.now();
       if (run.pid === undefined || run.startTicks === undefined) return { ts, cpuNs: 0, memoryBytes: 0, source: 'procfs' };
       if (def.memoryMB === undefined && def.cpuPercent === undefined) {
-        const p = PinnedProc.open(run.pid, run.startTicks);
+        const p = PinnedProc.open(run.pid, run.startTicks, procStats);
         const s = p?.sample();
         if (p && s) {
           pinned.set(local, { proc: p, snap, dispose: () => p.dispose() });
