@@ -1,6 +1,8 @@
 import type { CoreEvent } from '../../../shared/model.js';
 import type { DriverId } from '../../../shared/ids.js';
 import { Emitter, type Disposable, DisposableStore, interval, toDisposable } from '../base/lifecycle.js';
+import type { DriverManager } from '../drivers/manager.js';
+import type { Driver, WorkloadChange } from '../drivers/driver.js';
 
 /** How often drivers that could not be watched (their engine was down) are tried again. */
 const RECHECK_MS = 2_000;
@@ -10,8 +12,6 @@ const RECHECK_MS = 2_000;
  * seconds for as long as anyone watches, and installing it is rare.
  */
 export const ABSENT_RECHECK_MS = 60_000;
-import type { DriverManager } from '../drivers/manager.js';
-import type { Driver, WorkloadChange } from '../drivers/driver.js';
 
 /**
  * The core's event stream. Local operations publish here at once; drivers' own watchers

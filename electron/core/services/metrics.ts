@@ -163,12 +163,13 @@ export class MetricsService implements Disposable {
     return (signal: AbortSignal) => driver.metrics!(local, signal);
   }
 
-  /** drivers: what this tick already resolved, so a tick asks each driver once, not once per workload. */
-  private async sampleOne(id: string, w: Watched, signal: AbortSignal = AbortSignal.timeout(5000), drivers?: Map<DriverId, Promise<Driver>>): Promise<void> {
-    const cur = await this.read(id, w, signal, drivers);
+  /** A first reading, outside the ticks. */
+  private async sampleOne(id: string, w: Watched): Promise<void> {
+    const cur = await this.read(id, w, AbortSignal.timeout(5000));
     if (cur) this.record(w, cur);
   }
 
+  /** drivers: what this tick already resolved, so a tick asks each driver once, not once per workload. */
   private async read(id: string, w: Watched, signal: AbortSignal, drivers?: Map<DriverId, Promise<Driver>>): Promise<RawSample | undefined> {
     try {
       const { driver, local } = (w.source ??= await this.resolve(id, drivers));

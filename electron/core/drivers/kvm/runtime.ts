@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError } from '../../base/errors.js';
 import { isSameProcess, readStat } from '../../base/procfs.js';
+import { connectUnix } from '../../base/unix-socket.js';
 import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
 import { heldStatus, type HeldMonitors } from './held.js';
 import { withQmp } from './qmp.js';
-import { connectUnix } from '../../base/unix-socket.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
 
 const D = 'kvm';
