@@ -53,4 +53,20 @@ describe('driver manager: what an operation checks its driver against', () => {
     await answer({ available: true });
     await expect(again).resolves.toMatchObject({ name: 'Gated' });
   });
+
+  it('answers a capability from the detection that allowed it, never another capability or a later detection', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { manager, answer } = gatedDriver();
+    const first = manager.require('process', 'start');
+    await answer({ available: true });
+    const driver = await first;
+    await expect(manager.require('process', 'start')).resolves.toBe(driver);
+    // The driver has no pause: a grant of start says nothing about it.
+    await expect(manager.require('process', 'pause')).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    // A refreshed detection that finds the driver gone replaces the one start was granted by.
+    const refreshed = manager.detect('process', true);
+    await answer({ available: false, reason: 'engine gone' });
+    await refreshed;
+    await expect(manager.require('process', 'start')).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'process: engine gone' });
+  });
 });

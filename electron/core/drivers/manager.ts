@@ -18,6 +18,8 @@ export class DriverManager {
   private readonly loading = new Map<DriverId, Promise<Driver>>();
   private readonly detections = new Map<DriverId, { at: number; result: Promise<Detection>; value?: Detection }>();
   private readonly entries: Map<DriverId, DriverEntry>;
+  /** Capabilities a detection (the object, replaced by each new one) was found to allow, and the driver then. */
+  private readonly granted = new WeakMap<Detection, Map<Capability, Driver>>();
 
   constructor(
     private env: DriverEnv,
@@ -124,11 +126,22 @@ export class DriverManager {
    * UNAVAILABLE when the driver cannot run, NOT_SUPPORTED when it cannot do this.
    */
   async require(id: DriverId, cap: Capability): Promise<Driver> {
-    const info = await this.infoFrom(id, () => this.detectForOp(id));
+    // Every operation asks: while the detection that allowed `cap` is the latest one, the answer stands
+    // without deriving the driver's whole capability matrix again.
+    const hit = this.detections.get(id);
+    const granted = hit?.value && this.granted.get(hit.value)?.get(cap);
+    if (hit && granted && granted === this.instances.get(id)) {
+      if (Date.now() - hit.at >= DETECTION_TTL_MS) void this.detect(id);
+      return granted;
+    }
+    let used: Detection | undefined;
+    const info = await this.infoFrom(id, async () => (used = await this.detectForOp(id)));
     if (!info.available) throw new NovaError('UNAVAILABLE', `${id}: ${info.reason ?? 'unavailable'}`, { driver: id });
     const state = info.capabilities[cap];
     if (!state.available) throw new NovaError('NOT_SUPPORTED', `${id}: ${cap}: ${state.reason ?? 'not supported'}`, { driver: id });
-    return this.get(id);
+    const driver = await this.get(id);
+    if (used && used === this.detections.get(id)?.value) this.granted.set(used, (this.granted.get(used) ?? new Map<Capability, Driver>()).set(cap, driver));
+    return driver;
   }
 
   /** Drivers that work here, for listing; the others are reported, not silently skipped. */
