@@ -4,7 +4,7 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError, isNodeError } from '../../base/errors.js';
 import { readJsonSync, sweepTempFiles, syncDir, writeFileAtomic, writeFileSynced, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
-import { lockOwner, withLock } from '../../base/lock.js';
+import { acquireLock, lockOwner } from '../../base/lock.js';
 import { isSameProcess } from '../../base/procfs.js';
 
 /** The fields every stored definition has; the rest is the driver's. */
@@ -89,11 +89,34 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
     return join(this.base, '.names', name);
   }
 
-  /** Synchronous: two mkdirs of dirs that almost always exist, before every locked operation. */
-  async ensure(): Promise<void> {
+  private ensured = false;
+
+  /**
+   * The store's lock and name dirs, made once per process (synchronously: two mkdirs). A
+   * lock taken after they vanished fails with ENOENT and makes them again (lockIn).
+   */
+  async ensure(again = false): Promise<void> {
+    if (this.ensured && !again) return;
     mkdirSync(join(this.base, '.locks'), { recursive: true, mode: 0o700 });
     mkdirSync(join(this.base, '.names'), { recursive: true, mode: 0o700 });
+    this.ensured = true;
     return Promise.resolve();
+  }
+
+  /** Run fn holding the store's lock named key (see base/lock.ts). */
+  private async lockIn<T>(key: string, op: string, what: string, fn: () => Promise<T>): Promise<T> {
+    await this.ensure();
+    const path = this.lockPath(key);
+    const lock = await acquireLock(path, op, what).catch(async (e: unknown) => {
+      if (!isNodeError(e, 'ENOENT')) throw e;
+      await this.ensure(true); // the dirs went away since this process made them
+      return acquireLock(path, op, what);
+    });
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
   }
 
   async ids(): Promise<string[]> {
@@ -181,8 +204,7 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
    * directory, which the sweep would then remove, disks and all).
    */
   protected async createDir(name: string, origin: string, build: (dir: string, id: string) => Promise<D>): Promise<D> {
-    await this.ensure();
-    return withLock(this.lockPath(`name-${name}`), `create by ${origin}`, `name '${name}'`, async () => {
+    return this.lockIn(`name-${name}`, `create by ${origin}`, `name '${name}'`, async () => {
       const existing = await this.idOfName(name);
       if (existing) {
         const { driver, noun } = this.owner;
@@ -270,8 +292,7 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
   }
 
   async withLock<T>(id: string, op: string, what: string, fn: () => Promise<T>): Promise<T> {
-    await this.ensure();
-    return withLock(this.lockPath(id), op, what, async () => {
+    return this.lockIn(id, op, what, async () => {
       this.mine.add(id);
       try {
         return await fn();
