@@ -124,28 +124,31 @@ export class JsonlAppender implements Disposable {
     return true;
   }
 
+  /** Writes the line; answers the file's size after it (give or take what other processes appended meanwhile). */
   private writeLine(line: string): number {
-    const fd = this.current();
+    const { fd, size } = this.current();
     const buf = Buffer.from(`${this.scrub(line.replace(/\n/g, '\\n'))}\n`, 'utf8');
     const n = writeSync(fd, buf);
     if (n !== buf.length) throw new Error(`${this.file.path}: short write (${n} of ${buf.length} bytes)`);
-    return fstatSync(fd).size;
+    // The size only decides when to rotate: the one seen just before the write serves, without another fstat.
+    return size + n;
   }
 
-  /** The descriptor of the file now at the path; reopened when another process rotated it. */
-  private current(): number {
+  /** The descriptor of the file now at the path (reopened when another process rotated it), and its size. */
+  private current(): { fd: number; size: number } {
     let st;
     try {
       st = statSync(this.file.path);
     } catch (e) {
       if (!isNodeError(e, 'ENOENT')) throw e;
     }
-    if (this.fd !== undefined && st && st.ino === this.ino) return this.fd;
+    if (this.fd !== undefined && st && st.ino === this.ino) return { fd: this.fd, size: st.size };
     this.closeFd();
     mkdirSync(dirname(this.file.path), { recursive: true });
     this.fd = openSync(this.file.path, 'a', 0o600);
-    this.ino = fstatSync(this.fd).ino;
-    return this.fd;
+    const now = fstatSync(this.fd);
+    this.ino = now.ino;
+    return { fd: this.fd, size: now.size };
   }
 
   private maybeRotate(): void {
