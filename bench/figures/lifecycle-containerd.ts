@@ -9,7 +9,7 @@ import { generateSpec } from '../../electron/core/drivers/containerd/spec.js';
 import { CONTAINERD_SOCKET, containerdWhy, removeNamespace, testNamespace } from '../../tests/helpers/containerd.js';
 import { busyboxArchive } from '../../tests/helpers/oci-archive.js';
 import { openContract } from '../lib/contract.js';
-import { contractPath, lifecycleEntries, runCycles, type Path } from '../lib/lifecycle.js';
+import { contractPath, CYCLES, lifecycleEntries, runCycles, type Path } from '../lib/lifecycle.js';
 import { runMs } from '../lib/measure.js';
 import type { Entry } from '../lib/report.js';
 import type { BenchContext } from '../lib/context.js';
@@ -115,7 +115,7 @@ export async function lifecycleContainerd(ctx: BenchContext): Promise<Entry[]> {
         raw,
         cliPath,
       ],
-      ctx.reps(10),
+      ctx.reps(CYCLES),
     );
     return lifecycleEntries('containerd', results, {
       create: 'NovaCron also looks the image up by name (at once with the lease) and takes the per-workload lock; it releases the lease without waiting for the reply',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { busyboxImage, cleanupPrefix, docker, dockerWhy } from '../../tests/helpers/docker.js';
 import { openContract } from '../lib/contract.js';
-import { contractPath, lifecycleEntries, runCycles, type Path } from '../lib/lifecycle.js';
+import { contractPath, CYCLES, lifecycleEntries, runCycles, type Path } from '../lib/lifecycle.js';
 import { runMs } from '../lib/measure.js';
 import type { Entry } from '../lib/report.js';
 import type { BenchContext } from '../lib/context.js';
@@ -68,7 +68,7 @@ export async function lifecycleDocker(ctx: BenchContext): Promise<Entry[]> {
         raw,
         cliPath,
       ],
-      ctx.reps(10),
+      ctx.reps(CYCLES),
     );
     return lifecycleEntries('docker', results, {
       create: "NovaCron reads the image's default command alongside the create (for the answer's summary); no round trip after it",

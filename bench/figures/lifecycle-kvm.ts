@@ -7,7 +7,7 @@ import { bareVmDefinition } from '../lib/bare-vm.js';
 import { bootSectorImage, bootSectorWhy } from '../../tests/helpers/guests.js';
 import { bareQmp, type BareQmp } from '../lib/bare-qmp.js';
 import { openContract } from '../lib/contract.js';
-import { contractPath, lifecycleEntries, type OPS, runCycles, type Path } from '../lib/lifecycle.js';
+import { contractPath, CYCLES, lifecycleEntries, type OPS, runCycles, type Path } from '../lib/lifecycle.js';
 import { median, runMs } from '../lib/measure.js';
 import { entry, type Entry } from '../lib/report.js';
 import type { BenchContext } from '../lib/context.js';
@@ -101,7 +101,7 @@ export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
         raw,
         cli,
       ],
-      ctx.reps(10),
+      ctx.reps(CYCLES),
     );
     // What the contract does beyond the baseline, per op: pause and resume are the same one QMP command on a
     // connection kept open, plus the VM's cross-process lock (one symlink made and removed), a read of its

@@ -5,6 +5,12 @@ import { median } from './measure.js';
 export const OPS = ['create', 'start', 'pause', 'resume', 'snapshot', 'stop', 'delete'] as const;
 export type Op = (typeof OPS)[number];
 
+/**
+ * Timed cycles per path in a full run. The fast ops take 1–10 ms, and one scheduling hiccup
+ * of this shared 2-core host (a few ms) moves a median of 10 samples by a tenth: 20 halve that.
+ */
+export const CYCLES = 20;
+
 /** Times one step of a cycle; steps a path does untimed (no CLI for it, say) just run. */
 export type Timer = <T>(op: Op, fn: () => Promise<T>) => Promise<T>;
 
