@@ -9,14 +9,14 @@ import { QmpClient, QmpError, withQmp } from '../../electron/core/drivers/kvm/qm
  * The QMP client's protocol logic against a scripted monitor (a unit test of pure
  * protocol handling; the real QEMU is in the integration suites).
  */
-function fakeMonitor(path: string, answer: (cmd: { execute: string; arguments?: unknown; id: string }, sock: Socket) => void): Server {
+function fakeMonitor(path: string, answer: (cmd: { execute: string; arguments?: unknown; id: number }, sock: Socket) => void): Server {
   const srv = createServer((sock) => {
     sock.write(JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 0 } }, capabilities: [] } }) + '\r\n');
     let buf = '';
     sock.on('data', (d) => {
       buf += d.toString();
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const cmd = JSON.parse(buf.slice(0, nl)) as { execute: string; id: string };
+        const cmd = JSON.parse(buf.slice(0, nl)) as { execute: string; id: number };
         buf = buf.slice(nl + 1);
         if (cmd.execute === 'qmp_capabilities') sock.write(JSON.stringify({ return: {}, id: cmd.id }) + '\r\n');
         else answer(cmd, sock);
