@@ -37,7 +37,8 @@ export async function listSnapshots(def: VmDefinition, vmDir: string, qemuImgBin
   if (def.disks.length === 0 || def.disks[0]!.format !== 'qcow2') return [];
   const first = def.disks[0]!;
   if (qmp) {
-    const nodes = await qmp.execute<{ 'node-name': string; image: { snapshots?: RawSnap[] } }[]>('query-named-block-nodes', { flat: true });
+    // Not flat: the argument costs more to send (QEMU reads QMP a byte per main-loop turn) than the nested backing chains it leaves out.
+    const nodes = await qmp.execute<{ 'node-name': string; image: { snapshots?: RawSnap[] } }[]>('query-named-block-nodes');
     const node = nodes.find((n) => n['node-name'] === first.node);
     return (node?.image.snapshots ?? []).map(toInfo);
   }
@@ -45,11 +46,14 @@ export async function listSnapshots(def: VmDefinition, vmDir: string, qemuImgBin
   return (info.snapshots ?? []).map(toInfo);
 }
 
+const JOB_LETTER = { 'snapshot-save': 's', 'snapshot-load': 'l', 'snapshot-delete': 'd' } as const;
+
 /**
  * Run one snapshot job to its end, reporting QEMU's progress; QEMU's own error when it fails.
- * then: a look at QEMU's state once the job is over, sent with the job's last query (one
+ * then: a look at QEMU's state once the job is over, sent with the job's dismissal (one
  * round trip); its answer is returned when the job succeeded.
  */
+
 async function runJob<T = undefined>(
   qmp: QmpClient,
   kind: 'snapshot-save' | 'snapshot-load' | 'snapshot-delete',
@@ -59,14 +63,22 @@ async function runJob<T = undefined>(
   label: string,
   then?: () => Promise<T>,
 ): Promise<T | undefined> {
-  const jobId = `nc-${kind}-${Date.now().toString(36)}`;
+  // Short, as every byte sent to QMP costs QEMU a main-loop turn; unique among the jobs QEMU may still hold.
+  const jobId = `nc${JOB_LETTER[kind]}${Date.now().toString(36)}`;
   const args: Record<string, unknown> = { 'job-id': jobId, tag, devices: disks.map((d) => d.node) };
   if (kind !== 'snapshot-delete') args.vmstate = disks[0]!.node;
   // Listening before the job starts: its concluded event may come before the command's answer is read.
   let concluded = false;
+  // The way it concluded, as its status changes said: a job that succeeded went through 'pending', one that failed
+  // through 'aborting' (its error is then read from query-jobs).
+  let pending = false;
+  let aborting = false;
   let wake: (() => void) | undefined;
   const sub = qmp.onEvent((e) => {
-    if (e.event === 'JOB_STATUS_CHANGE' && e.data?.id === jobId && e.data.status === 'concluded') {
+    if (e.event !== 'JOB_STATUS_CHANGE' || e.data?.id !== jobId) return;
+    if (e.data.status === 'pending') pending = true;
+    if (e.data.status === 'aborting') aborting = true;
+    if (e.data.status === 'concluded') {
       concluded = true;
       wake?.();
     }
@@ -85,8 +97,14 @@ async function runJob<T = undefined>(
         });
         wake = undefined;
       }
-      // Once concluded, the job's last state and its dismissal go together: one round trip, answered in order.
       const ended = concluded;
+      if (ended && pending && !aborting) {
+        // Seen to succeed: its dismissal and the look after go together, one round trip, answered in order.
+        const [, after] = await Promise.all([qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined), then?.()]);
+        ctx.progress({ label, done: 1, total: 1, unit: 'steps' });
+        return after;
+      }
+      // Once concluded, the job's last state and its dismissal go together: one round trip, answered in order.
       const [jobs, , after] = await Promise.all([
         qmp.execute<{ id: string; status: string; 'current-progress': number; 'total-progress': number; error?: string }[]>('query-jobs'),
         ended ? qmp.execute('job-dismiss', { id: jobId }).catch(() => undefined) : undefined,
