@@ -85,23 +85,26 @@ export async function start(kvm: Kvm, local: string, ctx: OpContext, incoming?: 
     const fast = { syncDir: false, syncFile: false };
     await kvm.store.writeRunState(def.id, { instance: prev.instance ?? 0, spawning: { runDir, instance, accel, at: new Date().toISOString() } }, fast);
     ctx.progress({ label: `starting QEMU (${accel}: ${why})`, done: 0, total: 1, unit: 'steps' });
+    let run: VmRunState | undefined;
+    // The run state names the new QEMU as soon as its pid is known, written while QEMU starts up (its monitor
+    // answers tens of ms later) rather than after: a rename then waits behind QEMU's own disk work.
+    let recorded: Promise<unknown> | undefined;
+    const onIdentified = (pid: number, startTicks: number) => {
+      run = { pid, startTicks, startedAt: new Date().toISOString(), instance, runDir, accel, lastStatus: incoming ? 'inmigrate' : 'running' };
+      recorded = kvm.store.writeRunState(def.id, run, fast);
+      recorded.catch(() => undefined); // awaited below, on either path
+    };
     let spawned;
     try {
-      spawned = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel, instance, signal: ctx.signal, held: kvm.held, ...(incoming ? { incoming } : {}) });
+      spawned = await spawnQemu(kvm.store, def, { binary: kvm.qemu, accel, instance, signal: ctx.signal, held: kvm.held, onIdentified, ...(incoming ? { incoming } : {}) });
     } catch (e) {
+      // QEMU did not come up: its run state (if written meanwhile) is replaced once that write has landed.
+      await recorded?.catch(() => undefined);
       await kvm.store.writeRunState(def.id, { instance }, fast);
       throw e;
     }
-    const run = {
-      pid: spawned.pid,
-      startTicks: spawned.startTicks,
-      startedAt: new Date().toISOString(),
-      instance,
-      runDir: spawned.runDir,
-      accel,
-      lastStatus: incoming ? 'inmigrate' : 'running',
-    };
-    await kvm.store.writeRunState(def.id, run, fast);
+    if (!run || !recorded || run.pid !== spawned.pid) throw driverError(D, 'INTERNAL', `${what(def)}: QEMU pid ${spawned.pid} came up unrecorded`);
+    await recorded;
     // A runtime dir holds a few sockets and a pidfile: its removal is a handful of syscalls, made synchronously.
     if (prev.runDir && prev.runDir !== spawned.runDir) rmSync(prev.runDir, { recursive: true, force: true });
     ctx.progress({ label: 'QEMU is up', done: 1, total: 1, unit: 'steps' });

@@ -219,7 +219,17 @@ export interface Spawned {
 export async function spawnQemu(
   store: VmStore,
   def: VmDefinition,
-  opts: { binary: string; accel: 'kvm' | 'tcg'; incoming?: string; skipForwards?: boolean; instance: number; signal: AbortSignal; held?: HeldMonitors },
+  opts: {
+    binary: string;
+    accel: 'kvm' | 'tcg';
+    incoming?: string;
+    skipForwards?: boolean;
+    instance: number;
+    signal: AbortSignal;
+    held?: HeldMonitors;
+    /** Called once the child is known by pid and start ticks, while QEMU is still starting up. */
+    onIdentified?: (pid: number, startTicks: number) => void;
+  },
 ): Promise<Spawned> {
   const runDir = store.runDir(def.id, opts.instance);
   // Synchronous: a few metadata syscalls on a dir that is usually absent, cheaper than threadpool trips.
@@ -269,6 +279,7 @@ export async function spawnQemu(
       .catch(() => undefined);
   });
   if (!st) throw await refused('it ended at once');
+  opts.onIdentified?.(pid, st.startTicks);
   if (opts.held) {
     // Connect the held monitor as soon as its socket appears (retried every 1 ms, as a bare client would): QMP answering is QEMU being up.
     const signal = AbortSignal.any([opts.signal, endedNow.signal]);
