@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it, vi } from 'vitest';
 import type { NovaClient } from '../../shared/contract/client.js';
 import { purge } from '../helpers/core.js';
 import { tempHome } from '../helpers/home.js';
@@ -12,6 +12,7 @@ import { BOOT_BANNER, bootSectorWhy } from '../helpers/guests.js';
 import { openTerminal } from '../helpers/terminal.js';
 import { kvmSuiteCore, qemuPids, qemuWhy, sha256Of } from '../helpers/qemu.js';
 import { VmStore } from '../../electron/core/drivers/kvm/store.js';
+import { hintStopping } from '../../electron/core/drivers/kvm/runtime.js';
 import { isSameProcess, readStat } from '../../electron/core/base/procfs.js';
 import { freePort } from '../helpers/libvirt.js';
 
@@ -93,6 +94,23 @@ describeWith('QEMU', why, 'kvm driver: stop at release, clones from a template (
     expect((await client.call('workloads.start', { id: b.w.id })).state).toBe('running');
     expect(await b.gone()).toBe(true);
     await client.call('workloads.stop', { id: b.w.id, force: true });
+  });
+
+  it("reads a QEMU that ended after a stop's hint, before its run state said stopping, as stopped; without the hint, as crashed", async () => {
+    // White-box: a stop writes 'stopping' in the status hint, asks QEMU to quit, and writes its run state meanwhile.
+    // A QEMU that ended in between (SIGKILL stands in for the quit) must never read as a crash.
+    const store = new VmStore(join(home, 'vms'), join(home, 'run', 'kvm'));
+    const ended = async (name: string, hint: boolean) => {
+      const w = await make(name);
+      await client.call('workloads.start', { id: w.id });
+      const run = await store.runState(w.id.slice(4));
+      if (hint) expect(hintStopping(run.runDir!)).toBe(true);
+      process.kill(run.pid!, 'SIGKILL');
+      await vi.waitFor(async () => expect(await isSameProcess(run.pid!, run.startTicks!)).toBe(false), { timeout: 5_000 });
+      return (await client.call('workloads.inspect', { id: w.id })).info;
+    };
+    expect((await ended('bs-hinted', true)).state).toBe('stopped');
+    expect((await ended('bs-unhinted', false)).state).toBe('crashed');
   });
 
   it('makes linked clones of one base with one qemu-img run: the others are copies, byte for byte what qemu-img makes, and they boot', async () => {

@@ -10,7 +10,7 @@ import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
 import type { Held } from './held.js';
 import type { QmpClient } from './qmp.js';
-import { released, spawnQemu, terminate, what, writeStatusHint, type Observed } from './runtime.js';
+import { hintStopping, released, spawnQemu, terminate, what, writeStatusHint, type Observed } from './runtime.js';
 import type { VmDefinition, VmRunState } from './store.js';
 
 const MiB = 1024 * 1024;
@@ -124,12 +124,20 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
   const seen = await kvm.observe(def);
   if (seen.state !== 'running' && seen.state !== 'paused') return seen.run;
   const run: VmRunState = { ...(seen.run ?? (await kvm.store.runState(def.id))), stopping: true, stoppedAt: new Date().toISOString(), ...(reason ? { stopReason: reason } : {}) };
-  // The stopping mark is visible to every process once renamed into place, before QEMU is asked to quit (so its end
-  // reads as a stop, never a crash); making it durable (the file's and the directory's fsync) overlaps QEMU quitting.
-  await kvm.store.writeRunState(def.id, run, { syncDir: false, syncFile: false });
-  const durable = Promise.all([syncFile(kvm.store.file(def.id, 'state.json')), syncDir(kvm.store.dir(def.id))]).then(
-    () => undefined,
-    (e: unknown) => e,
+  // QEMU's end must read as this stop in every process, never as a crash. Before QEMU is asked anything, its status
+  // hint says so (one write in place; observe reads it once QEMU is gone); the run state saying so is renamed into
+  // place and made durable while QEMU quits. Where the hint cannot be written, that rename comes first.
+  const hinted = run.runDir !== undefined && hintStopping(run.runDir);
+  const mark = () => kvm.store.writeRunState(def.id, run, { syncDir: false, syncFile: false });
+  if (!hinted) await mark();
+  const settle = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+  let durable = settle(
+    (async () => {
+      // Next turn: the quit below goes out within this one (terminate writes it on the held monitor).
+      await new Promise((r) => setImmediate(r));
+      if (hinted) await mark();
+      await Promise.all([syncFile(kvm.store.file(def.id, 'state.json')), syncDir(kvm.store.dir(def.id))]);
+    })(),
   );
   if (!opts.force) {
     ctx.progress({ label: 'ACPI power button pressed', done: 0, total: opts.timeoutSec, unit: 'steps' });
@@ -150,7 +158,9 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
     }).catch(() => false);
     if (ended) {
       run.stopReason = 'the guest powered off';
-      await kvm.store.writeRunState(def.id, run);
+      const first = durable;
+      durable = first.then((e) => e ?? settle(kvm.store.writeRunState(def.id, run)));
+      await durable;
     } else ctx.progress({ label: `the guest did not power off within ${opts.timeoutSec}s: quitting QEMU`, done: opts.timeoutSec, total: opts.timeoutSec, unit: 'steps' });
   }
   // 'released': QEMU let go of the disks and ports, and its exit is a few ms of teardown away. The VM is stopped now
@@ -158,9 +168,10 @@ export async function stopNow(kvm: Kvm, def: VmDefinition, opts: StopOptions, ct
   // terminate), and its runtime dir goes then, once QEMU removed its own pidfile and sockets.
   const ended = await terminate(run, kvm.held, { untilReleased: true });
   if (ended === 'released') releasedNow.add(run);
-  if (ended === 'gone' && run.runDir) rmSync(run.runDir, { recursive: true, force: true }); // a few sockets and a pidfile
   const failed = await durable;
   if (failed) throw failed;
+  // A few sockets, a pidfile and the hint: removed once the run state says stopping for good.
+  if (ended === 'gone' && run.runDir) rmSync(run.runDir, { recursive: true, force: true });
   return run;
 }
 

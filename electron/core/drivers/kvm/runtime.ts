@@ -72,6 +72,32 @@ export function writeStatusHint(runDir: string, status: string): void {
 }
 
 const HINT_SIZE = 24;
+
+/** What a stop writes in the status hint before QEMU is asked to quit (stopNow). */
+const STOPPING = 'stopping';
+
+/**
+ * Mark a run as being stopped, in its status hint: one write in place, where renaming a new
+ * run state waits on the journal behind QEMU's own disk work. False when it could not be written.
+ */
+export function hintStopping(runDir: string): boolean {
+  try {
+    writeFileSync(join(runDir, RUN_FILES.statusHint), STOPPING.padEnd(HINT_SIZE), { flag: 'r+' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hintedStopping(run: VmRunState): boolean {
+  if (!run.runDir) return false;
+  try {
+    return readFileSync(join(run.runDir, RUN_FILES.statusHint), 'utf8').trim() === STOPPING;
+  } catch {
+    return false;
+  }
+}
+
 const STATUSES = new Set(['running', 'paused', 'suspended', 'inmigrate', 'postmigrate', 'prelaunch', 'finish-migrate', 'io-error', 'internal-error', 'guest-panicked', 'save-vm', 'restore-vm', 'debug', 'watchdog', 'shutdown', 'colo']);
 
 function statusHint(run: VmRunState): string | undefined {
@@ -114,7 +140,8 @@ export async function observe(store: VmStore, def: VmDefinition, held?: HeldMoni
     }
     return { state: stateOf(status), status, pid: run.pid, run };
   }
-  if (run.stopping) return { state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}), run };
+  // A QEMU asked to quit by a stop whose run state is still on its way (stopNow) left the hint saying so.
+  if (run.stopping || hintedStopping(run)) return { state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}), run };
   const rec = await store.exitRecord(def.id);
   if (rec && rec.pid === run.pid && rec.startTicks === run.startTicks) {
     const { pid: _p, startTicks: _s, ...exit } = rec;
