@@ -107,8 +107,8 @@ export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
     // connection kept open, plus the VM's cross-process lock (one symlink made and removed), a read of its
     // definition and state, and the router's validation and audit log; QEMU's own events tell the run status, so
     // no query-status and no durable write. Stop in both ends when QEMU closes its monitor after quit (its disks
-    // and host ports are let go by then); the contract first writes its stopping mark and waits for it to be
-    // durable. The contract's delete then waits for that QEMU's exit (a few ms of teardown after the close), which
+    // and host ports are let go by then); the contract first marks the run stopping in its status hint (a write in
+    // place), and renames and syncs the run state saying so while QEMU quits, waiting for that before it answers. The contract's delete then waits for that QEMU's exit (a few ms of teardown after the close), which
     // the baseline never does. Create also checks the spec against the host and makes the VM's files durable
     // (fsync'd, the directory renamed into place and synced); qemu-img info on the base runs once per process, and
     // the linked clone is a copy of the overlay qemu-img made for the base's first clone (the same bytes: an
@@ -119,7 +119,7 @@ export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
       pause: 'one QMP command on a kept connection; ours also takes the VM lock (see the figure file)',
       resume: 'one QMP command on a kept connection; ours also takes the VM lock (see the figure file)',
       snapshot: 'live, with RAM (snapshot-save)',
-      stop: 'quit (force), to the monitor closing; ours first makes its stopping mark durable',
+      stop: 'quit (force), to the monitor closing; ours first hints the stop, and its run state is made durable meanwhile',
       delete: "the baseline removes the VM's folder; ours also takes the VM lock, checks that it is not running, renames the folder out of sight before removing it and frees its name and waits for the stopped QEMU's exit",
     });
     // Figure 2: create+start through the contract against a hand-spawned QEMU reaching its greeting.
