@@ -123,6 +123,8 @@ export async function main(argv: string[], io = { out: (s: string) => console.lo
   } catch (e) {
     return fail(toErrorData(e));
   } finally {
+    // The CLI exits right after: what its command left running (a lease's release) lands first.
+    await core?.settle();
     core?.dispose();
   }
 }

@@ -81,6 +81,11 @@ export class Core implements Disposable {
     this.obs.level = this.config.config['log.level'];
   }
 
+  /** Wait for the drivers' background work of operations that answered (see Driver.settle): before a process exits. */
+  settle(): Promise<void> {
+    return this.drivers.settle();
+  }
+
   dispose(): void {
     this.router.dispose();
     this.consoles.dispose();

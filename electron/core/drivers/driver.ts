@@ -143,6 +143,11 @@ export interface Driver {
   watch?(emit: (change: WorkloadChange) => void): Disposable;
   /** Why a capability it does not implement is missing, in words the matrix shows. */
   readonly notImplemented?: Partial<Record<Capability, string>>;
+  /**
+   * Wait for what operations that already answered left running in the background (a
+   * containerd lease's release): a process about to exit (the CLI) calls it first.
+   */
+  settle?(): Promise<void>;
   dispose?(): void;
 }
 

@@ -166,6 +166,11 @@ export class DriverManager {
     this.env = env;
   }
 
+  /** See Driver.settle: every driver made so far, at once. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.instances.values()].map((d) => d.settle?.() ?? Promise.resolve()));
+  }
+
   dispose(): void {
     for (const d of this.instances.values()) d.dispose?.();
     this.instances.clear();

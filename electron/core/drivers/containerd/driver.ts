@@ -16,6 +16,7 @@ import { see } from './sightings.js';
 import { taskMetrics } from './metrics.js';
 import { detectRuntimes, type Runtimes } from './runtimes.js';
 import { createSnapshot, deleteAllSnapshots, deleteSnapshot, listSnapshots, revertSnapshot } from './snapshots.js';
+import { settleReleases } from './lease-release.js';
 import { openExec } from './terminal.js';
 import { getTask, inspectWorkload, listWorkloads, observe, observeOwn, toInfo } from './workloads.js';
 
@@ -193,6 +194,8 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
       const sub = watchers.add(watchEvents(f, emit));
       return toDisposable(() => watchers.delete(sub));
     },
+
+    settle: () => settleReleases(f),
 
     dispose() {
       // Event subscriptions end before the channel they stream over.

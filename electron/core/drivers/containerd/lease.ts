@@ -1,22 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { isAlreadyExists } from './api/client.js';
 import { GC, type Family } from './context.js';
+import { LEASE_PREFIX, OWNER, ownerOfSelf, releaseLease, sweepLeftLeases } from './lease-release.js';
 
 /** How long a lease outlives a NovaCron that died mid-operation, before containerd drops it. */
 const LEASE_TTL_MS = 60 * 60_000;
 
 /**
+ * A new lease, named as ours and labelled with this process (a later NovaCron removes it
+ * once this process has ended: see lease-release.ts) and an expiry (containerd drops it
+ * then, whoever is left to ask). The first lease of a client sweeps up earlier leftovers.
+ */
+function createLease(f: Family): { id: string; made: Promise<unknown> } {
+  sweepLeftLeases(f);
+  const id = `${LEASE_PREFIX}${randomBytes(8).toString('hex')}`;
+  const labels = { [GC.expire]: new Date(Date.now() + LEASE_TTL_MS).toISOString(), [OWNER]: ownerOfSelf() };
+  return { id, made: f.client.call('leases.Create', { id, labels }) };
+}
+
+/**
  * Run fn holding a containerd lease: content and snapshots created under it are safe
  * from the garbage collector until something (an image, a container) refers to them.
- * The lease carries an expiry, so a crash leaves nothing behind for long.
  */
 export async function withLease<T>(f: Family, fn: (lease: string) => Promise<T>): Promise<T> {
-  const id = `novacron-${randomBytes(8).toString('hex')}`;
-  await f.client.call('leases.Create', { id, labels: { [GC.expire]: new Date(Date.now() + LEASE_TTL_MS).toISOString() } });
+  const { id, made } = createLease(f);
+  await made;
   try {
     return await fn(id);
   } finally {
-    await f.client.call('leases.Delete', { id }).catch(() => undefined);
+    await releaseLease(f, id);
   }
 }
 
@@ -24,21 +36,19 @@ export async function withLease<T>(f: Family, fn: (lease: string) => Promise<T>)
  * withLease, with the lease made while `along` runs (reads that need no lease), so the two
  * round trips overlap; fn gets along's answer. The lease is released once fn has answered,
  * without waiting for containerd's reply: what fn made is referenced by then (a container
- * record holds its snapshot), and a release that never arrives (the process ended first)
- * leaves a lease that expires by itself (LEASE_TTL_MS), holding nothing anybody still needs.
+ * record holds its snapshot), so the release is one round trip the answer need not wait
+ * for. It is tracked (see lease-release.ts): retried if containerd does not take it, and
+ * waited for by a process about to exit (the CLI), which would otherwise leave it behind.
  */
 export async function withLeaseAlong<A, T>(f: Family, along: Promise<A>, fn: (lease: string, a: A) => Promise<T>): Promise<T> {
-  const id = `novacron-${randomBytes(8).toString('hex')}`;
-  const [made, got] = await Promise.allSettled([
-    f.client.call('leases.Create', { id, labels: { [GC.expire]: new Date(Date.now() + LEASE_TTL_MS).toISOString() } }),
-    along,
-  ]);
+  const { id, made: creating } = createLease(f);
+  const [made, got] = await Promise.allSettled([creating, along]);
   try {
     if (got.status === 'rejected') throw got.reason;
     if (made.status === 'rejected') throw made.reason;
     return await fn(id, got.value);
   } finally {
-    if (made.status === 'fulfilled') void f.client.call('leases.Delete', { id }).catch(() => undefined);
+    if (made.status === 'fulfilled') void releaseLease(f, id);
   }
 }
 

@@ -158,7 +158,16 @@ export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
       kvm.qemuStats.dispose();
     },
 
-    watch: (emit) => watchVms(list, emit, async (w) => (await store.snapshot(w.id.slice(D.length + 1)))?.run.pid),
+    watch: (emit) =>
+      watchVms(
+        list,
+        emit,
+        async (w) => {
+          const run = (await store.snapshot(w.id.slice(D.length + 1)))?.run;
+          return run?.pid !== undefined && run.startTicks !== undefined ? { pid: run.pid, startTicks: run.startTicks } : undefined;
+        },
+        kvm.qemuStats,
+      ),
   };
   return driver;
 }

@@ -153,6 +153,7 @@ export interface UnaryRpcs {
   'tasks.Wait': [{ container_id: string; exec_id?: string }, { exit_status: number; exited_at: Timestamp | null }];
   'leases.Create': [{ id: string; labels?: Record<string, string> }, { lease: { id: string } | null }];
   'leases.Delete': [{ id: string; sync?: boolean }, Empty];
+  'leases.List': [{ filters?: string[] }, { leases: { id: string; labels: Record<string, string> }[] }];
   'diff.Apply': [{ diff: Req<Descriptor>; mounts: Req<Mount>[] }, { applied: Descriptor | null }];
   'diff.Diff': [
     { left: Req<Mount>[]; right: Req<Mount>[]; media_type?: string; ref?: string; labels?: Record<string, string> },

@@ -204,11 +204,14 @@ package containerd.services.leases.v1;
 service Leases {
   rpc Create(CreateRequest) returns (CreateResponse);
   rpc Delete(DeleteRequest) returns (google.protobuf.Empty);
+  rpc List(ListRequest) returns (ListResponse);
 }
 message Lease { string id = 1; google.protobuf.Timestamp created_at = 2; map<string, string> labels = 3; }
 message CreateRequest { string id = 1; map<string, string> labels = 3; }
 message CreateResponse { Lease lease = 1; }
 message DeleteRequest { string id = 1; bool sync = 2; }
+message ListRequest { repeated string filters = 1; }
+message ListResponse { repeated Lease leases = 1; }
 `;
 
 export const DIFF_PROTO = String.raw`
