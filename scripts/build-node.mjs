@@ -1,8 +1,9 @@
 // Bundles the Node side: the CLI/server core (ESM), the Electron main (ESM) and the
 // sandboxed preload (CommonJS, self-contained: a sandboxed preload cannot require packages).
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
+import { lazyRequires } from './lazy-requires.mjs';
 
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
 
@@ -27,20 +28,6 @@ const coreDefines = { __CONTAINERD_PROTO_JSON__: JSON.stringify(protoJson()) };
 // the code's import.meta.url is the bundle's own URL.
 const cliBanner = "const __ncMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
-// docker-modem loads its SSH transport (ssh2 and its crypto, a fifth of the bundle) when it
-// loads, for a docker:// host over SSH that most never configure: load it when first used.
-const lazySsh = {
-  name: 'lazy-docker-ssh',
-  setup(b) {
-    b.onLoad({ filter: /docker-modem[\\/]lib[\\/]modem\.js$/ }, async (args) => {
-      const src = await readFile(args.path, 'utf8');
-      const eager = "ssh = require('./ssh'),";
-      if (!src.includes(eager)) throw new Error(`lazy-docker-ssh: ${args.path} no longer has ${eager}`);
-      return { contents: src.replace(eager, "ssh = function (opt) { return require('./ssh')(opt); },"), loader: 'js' };
-    });
-  },
-};
-
 await Promise.all([
   build({
     ...common,
@@ -50,7 +37,7 @@ await Promise.all([
     external: ['electron', 'cpu-features', 'bufferutil', 'utf-8-validate'],
     banner: { js: cliBanner },
     define: { ...coreDefines, 'import.meta.url': '__ncMetaUrl' },
-    plugins: [lazySsh],
+    plugins: [lazyRequires()],
   }),
   build({ ...common, entryPoints: ['electron/shell/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', packages: 'external', define: coreDefines }),
   build({
