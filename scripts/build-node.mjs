@@ -1,7 +1,8 @@
 // Bundles the Node side: the CLI/server core (ESM), the Electron main (ESM) and the
 // sandboxed preload (CommonJS, self-contained: a sandboxed preload cannot require packages).
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { isAscii } from 'node:buffer';
+import { readFile, rm } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { lazyRequires } from './lazy-requires.mjs';
 
@@ -25,7 +26,10 @@ const coreDefines = { __CONTAINERD_PROTO_JSON__: JSON.stringify(protoJson()) };
 // three times faster than resolving and reading the hundreds of ESM files in node_modules,
 // and `novacron ls` is mostly start-up. Native or optional add-ons stay outside. It is
 // CommonJS so that bin/novacron.mjs can run it with a V8 code cache (bin/load-cached.mjs);
-// the code's import.meta.url is the bundle's own URL.
+// the code's import.meta.url is the bundle's own URL. Whitespace is minified: that drops the
+// comments, the one place esbuild leaves non-ASCII text, so the bundle is ASCII, which the
+// loader reads as a one-byte string (~10 ms sooner for 3 MB), and a third smaller. Names stay,
+// for stack traces; the source map is beside it.
 const cliBanner = "const __ncMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
 await Promise.all([
@@ -38,6 +42,11 @@ await Promise.all([
     banner: { js: cliBanner },
     define: { ...coreDefines, 'import.meta.url': '__ncMetaUrl' },
     plugins: [lazyRequires()],
+    minifyWhitespace: true,
+  }).then(async () => {
+    // A regular expression (or String.raw) with a non-ASCII character keeps it: escape it in the source.
+    const cli = await readFile('dist/cli.cjs');
+    if (!isAscii(cli)) console.warn(`build: dist/cli.cjs is not ASCII (at byte ${cli.findIndex((b) => b > 127)}): it loads slower`);
   }),
   build({ ...common, entryPoints: ['electron/shell/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', packages: 'external', define: coreDefines }),
   build({

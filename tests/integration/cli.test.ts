@@ -1,7 +1,7 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
+import { BIN, cli } from '../helpers/cli.js';
 import { tempHome } from '../helpers/home.js';
 
 describe('the novacron CLI, as a separate process', () => {
@@ -89,6 +89,8 @@ describe('help', () => {
   });
 });
 
+const BUNDLE = join(dirname(BIN), '..', 'dist', 'cli.cjs');
+
 describe("the CLI's V8 code cache", () => {
   const t = tempHome('nc-cli-cache-');
   afterAll(() => t.cleanup());
@@ -118,5 +120,14 @@ describe("the CLI's V8 code cache", () => {
     expect(JSON.parse(r.stdout)).toHaveLength(6);
     expect(readFileSync(path).length).toBeGreaterThan(1000);
     expect(cacheFiles()).toEqual([file]);
+  });
+});
+
+describe('the CLI bundle', () => {
+  it('is ASCII, so the loader takes its bytes as the string rather than decoding 3 MB (a character that is not says where)', () => {
+    const bundle = readFileSync(BUNDLE);
+    const at = bundle.findIndex((b) => b > 127);
+    expect(at < 0 ? 'ASCII' : bundle.subarray(Math.max(0, at - 60), at + 20).toString()).toBe('ASCII');
+    expect(bundle.toString('latin1')).toBe(bundle.toString('utf8'));
   });
 });
