@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, cli } from '../helpers/cli.js';
+import { BIN, cli, serve } from '../helpers/cli.js';
+import { describeWith } from '../helpers/engines.js';
 import { tempHome } from '../helpers/home.js';
+import { libvirtWhy } from '../helpers/libvirt.js';
 
 describe('the novacron CLI, as a separate process', () => {
   const t = tempHome('nc-cli-');
@@ -120,6 +123,29 @@ describe("the CLI's V8 code cache", () => {
     expect(JSON.parse(r.stdout)).toHaveLength(6);
     expect(readFileSync(path).length).toBeGreaterThan(1000);
     expect(cacheFiles()).toEqual([file]);
+  });
+});
+
+// libvirt's event watch is a subprocess serve keeps running, through execa, whose signal-exit then listens for SIGTERM too.
+describeWith('libvirt', libvirtWhy(), 'novacron serve, stopped', () => {
+  const t = tempHome('nc-cli-serve-stop-');
+  afterAll(() => t.cleanup());
+
+  it('by SIGTERM, shuts down and exits 0, leaving the code cache for its next start', async () => {
+    const s = await serve(t.env);
+    const children = () => {
+      try {
+        return execFileSync('ps', ['-o', 'args=', '--ppid', String(s.child.pid)], { encoding: 'utf8' });
+      } catch {
+        return ''; // none (ps exits 1)
+      }
+    };
+    for (let i = 0; i < 100 && !/ event --all --loop/.test(children()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(children()).toMatch(/ event --all --loop/);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => s.child.once('exit', (code, signal) => r({ code, signal })));
+    s.child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(readdirSync(join(t.home, 'cache')).filter((f) => f.endsWith('.v8'))).toHaveLength(1);
   });
 });
 
