@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
+import { BIN, cli, serve } from '../helpers/cli.js';
+import { describeWith } from '../helpers/engines.js';
 import { tempHome } from '../helpers/home.js';
+import { libvirtWhy } from '../helpers/libvirt.js';
 
 describe('the novacron CLI, as a separate process', () => {
   const t = tempHome('nc-cli-');
@@ -89,6 +92,8 @@ describe('help', () => {
   });
 });
 
+const BUNDLE = join(dirname(BIN), '..', 'dist', 'cli.cjs');
+
 describe("the CLI's V8 code cache", () => {
   const t = tempHome('nc-cli-cache-');
   afterAll(() => t.cleanup());
@@ -118,5 +123,37 @@ describe("the CLI's V8 code cache", () => {
     expect(JSON.parse(r.stdout)).toHaveLength(6);
     expect(readFileSync(path).length).toBeGreaterThan(1000);
     expect(cacheFiles()).toEqual([file]);
+  });
+});
+
+// libvirt's event watch is a subprocess serve keeps running, through execa, whose signal-exit then listens for SIGTERM too.
+describeWith('libvirt', libvirtWhy(), 'novacron serve, stopped', () => {
+  const t = tempHome('nc-cli-serve-stop-');
+  afterAll(() => t.cleanup());
+
+  it('by SIGTERM, shuts down and exits 0, leaving the code cache for its next start', async () => {
+    const s = await serve(t.env);
+    const children = () => {
+      try {
+        return execFileSync('ps', ['-o', 'args=', '--ppid', String(s.child.pid)], { encoding: 'utf8' });
+      } catch {
+        return ''; // none (ps exits 1)
+      }
+    };
+    for (let i = 0; i < 100 && !/ event --all --loop/.test(children()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(children()).toMatch(/ event --all --loop/);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => s.child.once('exit', (code, signal) => r({ code, signal })));
+    s.child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(readdirSync(join(t.home, 'cache')).filter((f) => f.endsWith('.v8'))).toHaveLength(1);
+  });
+});
+
+describe('the CLI bundle', () => {
+  it('is ASCII, so the loader takes its bytes as the string rather than decoding 3 MB (a character that is not says where)', () => {
+    const bundle = readFileSync(BUNDLE);
+    const at = bundle.findIndex((b) => b > 127);
+    expect(at < 0 ? 'ASCII' : bundle.subarray(Math.max(0, at - 60), at + 20).toString()).toBe('ASCII');
+    expect(bundle.toString('latin1')).toBe(bundle.toString('utf8'));
   });
 });

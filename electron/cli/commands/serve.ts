@@ -75,11 +75,32 @@ export const serve: Command = async (argv, ctx) => {
   ctx.io.out(`NovaCron is serving on ${server.url}`);
   ctx.io.out(`Open: ${server.loginUrl}`);
   await new Promise<void>((resolve) => {
-    const stop = () => {
-      void obs.close().then(() => server.close()).then(resolve);
+    // `on`, not `once`, until the shutdown is done: while a subprocess runs, execa's
+    // signal-exit listens too, and re-raises the signal (ending the process halfway through
+    // the shutdown, before the code cache is saved) when it finds itself the only listener.
+    let stopping = false;
+    const off = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stop = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        // A second signal: its default action, now.
+        off();
+        process.kill(process.pid, sig);
+        return;
+      }
+      stopping = true;
+      void obs
+        .close()
+        .then(() => server.close())
+        .then(() => {
+          off();
+          resolve();
+        });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   return 0;
 };

@@ -19,6 +19,7 @@ export class Lv {
   /** $NOVACRON_HOME/libvirt: one folder per domain NovaCron defined (disks, serial log, VNC socket). */
   readonly base: string;
   private probed: { at: number; p: Promise<Probe> } | undefined;
+  private lastFailed = false;
 
   constructor(readonly env: DriverEnv) {
     this.virsh = new Virsh(env.config['libvirt.uri']);
@@ -41,8 +42,11 @@ export class Lv {
 
   probe(signal: AbortSignal, refresh = false): Promise<Probe> {
     if (!refresh && this.probed && Date.now() - this.probed.at < PROBE_TTL_MS) return this.probed.p;
-    const p = probe(this.virsh, signal);
+    // All questions at once, unless the last probe failed: a daemon that is down is asked
+    // again every few seconds while someone watches, with one virsh each time.
+    const p = probe(this.virsh, signal, !this.lastFailed);
     this.probed = { at: Date.now(), p };
+    void p.then((r) => (this.lastFailed = !r.ok));
     return p;
   }
 

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import type { ErrorCode } from '../../../../shared/errors.js';
 import { NovaError, driverError } from '../../base/errors.js';
+import { run } from '../../base/run.js';
 
 export const D = 'libvirt';
 
@@ -56,6 +57,9 @@ export interface RunOptions {
 
 const SPAWN_OPTS = { reject: false, env: { LC_ALL: 'C' }, stdin: 'ignore', buffer: false } as const;
 
+/** What callers have always read (execa's default): the output without its last line break. */
+const withoutFinalNewline = (s: string) => s.replace(/\r?\n$/, '');
+
 /** Which virsh subcommands ran, for tests that check a listing is bulk, not one call per domain. */
 export type CallCounts = Map<string, number>;
 
@@ -88,24 +92,26 @@ export class Virsh {
     outer?.addEventListener('abort', onAbort, { once: true });
     let r;
     try {
-      r = await execa(this.binary, this.argv(args), {
-        reject: false,
-        env: { LC_ALL: 'C' },
-        timeout: opts.timeoutMs ?? 60_000,
-        cancelSignal: own.signal,
-        ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }),
+      // Node's spawn, not execa: detection and every listing run several virsh at once, and
+      // execa's per-call machinery doubled their CPU on the CLI's critical path.
+      r = await run(this.binary, this.argv(args), {
+        env: { ...process.env, LC_ALL: 'C' },
+        timeoutMs: opts.timeoutMs ?? 60_000,
+        signal: own.signal,
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
       });
     } finally {
       outer?.removeEventListener('abort', onAbort);
     }
-    if (r.isCanceled) throw new NovaError('CANCELLED', `${D}: virsh ${args[0]}: cancelled`, { driver: D });
+    if (r.cancelled) throw new NovaError('CANCELLED', `${D}: virsh ${args[0]}: cancelled`, { driver: D });
     if (r.timedOut) throw driverError(D, 'TIMEOUT', `virsh ${args[0]} did not answer within ${Math.round((opts.timeoutMs ?? 60_000) / 1000)}s`);
-    if (r.failed && 'code' in r && r.code === 'ENOENT') throw driverError(D, 'UNAVAILABLE', `${this.binary} is not installed (Debian: libvirt-clients)`);
+    if (r.failureCode === 'ENOENT') throw driverError(D, 'UNAVAILABLE', `${this.binary} is not installed (Debian: libvirt-clients)`);
     if (r.exitCode !== 0) {
-      const msg = virshMessage(String(r.stderr) || (r.message ?? ''));
-      throw new VirshError(classify(msg), msg, String(r.stderr));
+      const stderr = withoutFinalNewline(r.stderr);
+      const msg = virshMessage(stderr || r.failure || `virsh ${args[0]} ended by ${r.signal ?? 'an unknown cause'}`);
+      throw new VirshError(classify(msg), msg, stderr);
     }
-    return String(r.stdout);
+    return withoutFinalNewline(r.stdout);
   }
 
   /** A long-running virsh (event --loop): the child, for the caller to own. */

@@ -57,11 +57,24 @@ function parseSources(): protobuf.Root {
  */
 let rootValue: protobuf.Root | undefined;
 function root(): protobuf.Root {
-  if (!rootValue) {
-    rootValue = typeof __CONTAINERD_PROTO_JSON__ !== 'undefined' && __CONTAINERD_PROTO_JSON__ ? protobuf.Root.fromJSON(__CONTAINERD_PROTO_JSON__) : parseSources();
-    rootValue.resolveAll();
-  }
+  rootValue ??= buildRoot(typeof __CONTAINERD_PROTO_JSON__ !== 'undefined' ? __CONTAINERD_PROTO_JSON__ : undefined);
   return rootValue;
+}
+
+/**
+ * The definitions, from JSON when the build made it, else from the .proto text, and resolved
+ * lazily: a type resolves its fields when first used (protobufjs' own `setup`), not all 120 of
+ * them up front. `resolveAll` (what `Root.fromJSON` ends with) also generated a constructor for
+ * every type, ~7 ms at each start of `novacron ls`, for the handful of types a command uses.
+ * It is also what applies edition features (a proto3 repeated number is packed): none of our
+ * fields is one they change, so the bytes and objects are the same either way, which
+ * tests/unit/containerd-codec.test.ts checks for every type (and would catch such a field).
+ */
+export function buildRoot(json: protobuf.INamespace | undefined): protobuf.Root {
+  if (!json?.nested) return parseSources();
+  const root = new protobuf.Root(json.options);
+  root.addJSON(json.nested);
+  return root;
 }
 
 const CONVERSION = { longs: Number, enums: String, defaults: true, arrays: true, objects: true, oneofs: true } as const;
