@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Agent, type AgentOptions } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
@@ -62,28 +61,15 @@ function sshKey(): Buffer | undefined {
 }
 
 /**
- * The agent for a local engine's socket: keep-alive like node's global agent (the same
- * options), and with no TLS server name to work out. Node otherwise derives one for every
- * request, and tests whether 'localhost' is an IP address with its IPv6 pattern, whose first
- * runs compile it: some 5 ms at every start of `novacron ls` or `serve`, for plain HTTP.
- */
-function unixAgent(): Agent {
-  return new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5_000, ...({ servername: '' } as AgentOptions) });
-}
-
-/** dockerode's options, and the HTTP agent docker-modem also takes (its typings leave it out). */
-export type ModemOptions = Dockerode.DockerOptions & { agent?: Agent };
-
-/**
  * Modem options for an address. Every field docker-modem would otherwise take from the
  * environment is set explicitly, so a DOCKER_HOST in our own environment never wins over
  * the address we were asked to use.
  */
-export function modemOptions(a: EngineAddress): ModemOptions {
+export function modemOptions(a: EngineAddress): Dockerode.DockerOptions {
   const none = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined } as const;
   switch (a.kind) {
     case 'unix':
-      return { ...none, socketPath: a.path, agent: unixAgent() };
+      return { ...none, socketPath: a.path };
     case 'tcp': {
       const certs = process.env.DOCKER_CERT_PATH;
       const tlsFiles = a.tls && certs
