@@ -84,7 +84,7 @@ export function contractPath(
   kind: 'inproc' | 'ws',
   client: NovaClient,
   spec: (i: number) => Parameters<NovaClient['call']>[1] & { driver: string; name: string },
-  opts: { snapshot?: boolean; force?: boolean; afterDelete?: (i: number) => Promise<void> } = {},
+  opts: { snapshot?: boolean; force?: boolean; afterStart?: () => Promise<void>; afterDelete?: (i: number) => Promise<void> } = {},
 ): Path {
   return {
     name,
@@ -94,6 +94,7 @@ export function contractPath(
       const id = (w as { id: string }).id;
       try {
         await time('start', () => client.call('workloads.start', { id }));
+        await opts.afterStart?.();
         await time('pause', () => client.call('workloads.pause', { id }));
         await time('resume', () => client.call('workloads.resume', { id }));
         if (opts.snapshot !== false) await time('snapshot', () => client.call('snapshots.create', { id, name: 's1' }));
