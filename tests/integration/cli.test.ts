@@ -58,6 +58,9 @@ describe('the novacron CLI, as a separate process', () => {
       [['start', 'process:000000000000'], 3, /^novacron: NOT_FOUND: process: no process workload '000000000000'/],
       [['snapshot', 'process:000000000000', '--name', 's1'], 4, /^novacron: NOT_SUPPORTED: process: snapshot: a process has no image/],
       [['frobnicate'], 2, /^novacron: INVALID_ARGUMENT: command: 'frobnicate' is not a novacron command/],
+      // Streams the core refuses before subscribe returns: the refusal, not the CLI tripping over its own close.
+      [['logs', 'libvirt:x\u0001y'], 2, /^novacron: INVALID_ARGUMENT: id: must not contain control characters\n$/],
+      [['terminal', 'libvirt:x\u0001y'], 2, /^novacron: INVALID_ARGUMENT: id: must not contain control characters\n$/],
     ];
     for (const [args, code, err] of cases) {
       const r = await cli(args, t.env);
