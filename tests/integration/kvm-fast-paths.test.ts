@@ -12,7 +12,7 @@ import { BOOT_BANNER, bootSectorWhy } from '../helpers/guests.js';
 import { openTerminal } from '../helpers/terminal.js';
 import { kvmSuiteCore, qemuPids, qemuWhy, sha256Of } from '../helpers/qemu.js';
 import { VmStore } from '../../electron/core/drivers/kvm/store.js';
-import { hintStopping } from '../../electron/core/drivers/kvm/runtime.js';
+import { hintStopping } from '../../electron/core/drivers/kvm/status-hint.js';
 import { isSameProcess, readStat } from '../../electron/core/base/procfs.js';
 import { freePort } from '../helpers/libvirt.js';
 

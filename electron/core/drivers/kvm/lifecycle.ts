@@ -10,7 +10,8 @@ import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
 import type { Held } from './held.js';
 import type { QmpClient } from './qmp.js';
-import { hintStopping, released, spawnQemu, terminate, what, writeStatusHint, type Observed } from './runtime.js';
+import { released, spawnQemu, terminate, what, type Observed } from './runtime.js';
+import { hintStopping, writeStatusHint } from './status-hint.js';
 import type { VmDefinition, VmRunState } from './store.js';
 
 const MiB = 1024 * 1024;

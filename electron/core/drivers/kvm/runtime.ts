@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
@@ -9,6 +9,7 @@ import { connectUnix } from '../../base/unix-socket.js';
 import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
 import { heldStatus, type HeldMonitors } from './held.js';
 import { withQmp } from './qmp.js';
+import { hintedStopping, statusHint, writeStatusHint } from './status-hint.js';
 import type { VmDefinition, VmRunState, VmStore } from './store.js';
 
 const D = 'kvm';
@@ -44,67 +45,6 @@ export async function queryStatus(run: VmRunState, timeoutMs = 2_000, held?: Hel
     const h = held && run.runDir ? await held.get(run.runDir) : undefined;
     if (h) return await heldStatus(h, timeoutMs);
     return await withQmp(qmpPath(run, true), async (q) => (await q.execute<{ status: string }>('query-status', undefined, timeoutMs)).status, { timeoutMs });
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The run status a pause or resume saw, kept in the runtime dir for the one case QEMU
- * cannot be asked (its monitors busy): QEMU is the truth for it, so it is written without
- * fsync (a crash that loses it ends QEMU too) and never in state.json, whose writes are
- * durable. Overwritten in place, padded to one size (no block allocated per write); a
- * reader that catches a write halfway sees no known word and ignores it (as it does an
- * empty status: the blank hint a start writes).
- */
-export function writeStatusHint(runDir: string, status: string): void {
-  const path = join(runDir, RUN_FILES.statusHint);
-  const text = status.padEnd(HINT_SIZE);
-  try {
-    writeFileSync(path, text, { flag: 'r+' });
-  } catch {
-    try {
-      writeFileSync(path, text);
-    } catch {
-      // Only a hint: a runtime dir gone (QEMU ended meanwhile) leaves nothing to hint about.
-    }
-  }
-}
-
-const HINT_SIZE = 24;
-
-/** What a stop writes in the status hint before QEMU is asked to quit (stopNow). */
-const STOPPING = 'stopping';
-
-/**
- * Mark a run as being stopped, in its status hint: one write in place, where renaming a new
- * run state waits on the journal behind QEMU's own disk work. False when it could not be written.
- */
-export function hintStopping(runDir: string): boolean {
-  try {
-    writeFileSync(join(runDir, RUN_FILES.statusHint), STOPPING.padEnd(HINT_SIZE), { flag: 'r+' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function hintedStopping(run: VmRunState): boolean {
-  if (!run.runDir) return false;
-  try {
-    return readFileSync(join(run.runDir, RUN_FILES.statusHint), 'utf8').trim() === STOPPING;
-  } catch {
-    return false;
-  }
-}
-
-const STATUSES = new Set(['running', 'paused', 'suspended', 'inmigrate', 'postmigrate', 'prelaunch', 'finish-migrate', 'io-error', 'internal-error', 'guest-panicked', 'save-vm', 'restore-vm', 'debug', 'watchdog', 'shutdown', 'colo']);
-
-function statusHint(run: VmRunState): string | undefined {
-  if (!run.runDir) return undefined;
-  try {
-    const word = readFileSync(join(run.runDir, RUN_FILES.statusHint), 'utf8').trim();
-    return STATUSES.has(word) ? word : undefined;
   } catch {
     return undefined;
   }
