@@ -112,6 +112,36 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     }
   });
 
+  it("answers a create with the image's default command as it is now, after the tag moved to another image", async () => {
+    const ref = `${P}-retag:1`;
+    const base = await d.createContainer({ name: `${P}-retag-base`, Image: IMG, Cmd: ['true'] });
+    const tagAs = (seconds: number) => base.commit({ repo: `${P}-retag`, tag: '1', changes: `CMD ["sleep","${seconds}"]` });
+    // The engine's events arrive in order: once the marker's pause or resume is seen, so is every image event before it.
+    const marker = await d.createContainer({ name: `${P}-retag-mark`, Image: IMG, Cmd: ['sleep', '60'] });
+    const seen = (state: string) =>
+      until(`the marker ${state}`, () => events.findLast((e) => e.type === 'workload' && e.info.name === `${P}-retag-mark`), (e) => e?.type === 'workload' && e.info.state === state);
+    await marker.start();
+    // Until the core's event stream is up (it starts with the core), an outside change may pass unseen: repeat one.
+    let flips = 0;
+    await until('the event stream', async () => (++flips % 2 ? marker.pause() : marker.unpause()).then(() => events.some((e) => e.type === 'workload' && e.info.name === `${P}-retag-mark`)), (v) => v);
+    if (flips % 2) await marker.unpause();
+    await seen('running');
+    await tagAs(301);
+    await marker.pause();
+    await seen('paused');
+    const made = [await make('rt1', { image: ref, cmd: undefined, args: undefined }), await make('rt2', { image: ref, cmd: undefined, args: undefined })];
+    for (const w of made) expect(w.summary).toContain('sleep 301');
+    await tagAs(302);
+    await marker.unpause();
+    await seen('running');
+    const after = await make('rt3', { image: ref, cmd: undefined, args: undefined });
+    expect(after.summary).toContain('sleep 302');
+    expect((await client.call('workloads.inspect', { id: after.id })).info).toEqual({ ...after, createdAt: expect.any(String) });
+    for (const w of [...made, after]) await client.call('workloads.delete', { id: w.id });
+    await marker.remove({ force: true });
+    await base.remove();
+  });
+
   it('creates with every option, and the engine holds them; docker ps shows the same name', async () => {
     const port = await freePort();
     const w = await make('full', {

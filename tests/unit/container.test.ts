@@ -13,6 +13,7 @@ import { exitOf } from '../../electron/core/drivers/container/state.js';
 import { cgroupFilesOf, dockerCpuPercent, dockerMemory, parseNetDev, statField } from '../../electron/core/drivers/container/stats.js';
 import { tarKind } from '../../electron/core/drivers/container/tarkind.js';
 import { splitRef } from '../../electron/core/drivers/container/images.js';
+import { ImageDefaults } from '../../electron/core/drivers/container/image-defaults.js';
 
 describe('container driver: pure parts', () => {
   it('reads image references as Docker does', () => {
@@ -27,6 +28,29 @@ describe('container driver: pure parts', () => {
     expect(imageRefProblem('')).toBe('must not be empty');
     expect(splitRef('registry.local:5000/team/app')).toEqual({ repo: 'registry.local:5000/team/app', tag: 'latest' });
     expect(splitRef('a/b:1')).toEqual({ repo: 'a/b', tag: '1' });
+  });
+
+  it("keeps an image's default command only while the engine's events could say it changed", () => {
+    const d = new ImageDefaults();
+    const cmd = { Entrypoint: null, Cmd: ['sleep', '1'] };
+    const keep = (ref: string) => d.set('e', ref, d.generation('e'), cmd);
+    keep('a');
+    expect(d.get('e', 'a')).toBeUndefined(); // no event stream yet
+    d.connected('e');
+    keep('a');
+    expect(d.get('e', 'a')).toEqual(cmd);
+    expect(d.get('other', 'a')).toBeUndefined();
+    // A reading that began before an image event is not kept; the event forgot the rest.
+    const since = d.generation('e');
+    d.changed('e');
+    d.set('e', 'b', since, cmd);
+    expect(d.get('e', 'b')).toBeUndefined();
+    expect(d.get('e', 'a')).toBeUndefined();
+    keep('a');
+    d.lost('e');
+    expect(d.get('e', 'a')).toBeUndefined();
+    keep('a');
+    expect(d.get('e', 'a')).toBeUndefined(); // nor kept while the stream is down
   });
 
   it('parses --mount and --port as docker spells them', () => {

@@ -12,7 +12,9 @@ import { render } from '../../electron/core/observability/prometheus/format.js';
 import { parseListen, readScrapeToken } from '../../electron/core/observability/prometheus/endpoint.js';
 import { OpStats } from '../../electron/core/observability/prometheus/op-stats.js';
 import { redactUrlPassword, redactValues, Secrets } from '../../electron/core/observability/secrets.js';
-import type { EventLog } from '../../electron/core/observability/event-log.js';
+import { EventLog } from '../../electron/core/observability/event-log.js';
+import { Recorder } from '../../electron/core/observability/recorder.js';
+import type { Logger } from '../../electron/core/observability/logger.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nc-obs-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,6 +127,33 @@ describe('the rotating JSON-lines appender', () => {
     const back: string[] = [];
     for await (const l of readLinesBackward(file)) back.push(l);
     expect(back.reverse()).toEqual(lines);
+  });
+});
+
+describe('the recorder', () => {
+  it('writes the audit record before the answer and the log line after it (or on flush)', async () => {
+    const events = new EventLog(join(dir, 'rec-state'), () => 'h', (l) => l);
+    const lines: string[] = [];
+    const log = Object.fromEntries(['info', 'warn', 'debug', 'error'].map((lvl) => [lvl, (_f: unknown, msg: string) => lines.push(`${lvl} ${msg}`)])) as unknown as Logger;
+    const rec = new Recorder(events, log);
+    const call = (method: 'workloads.pause' | 'workloads.list', ok: boolean) =>
+      rec.onCall({ method, input: { id: 'process:000000000001' }, meta: { origin: 'cli', op: 'o' }, durationMs: 1, result: ok ? { ok: true, value: {} } : { ok: false, error: { code: 'CONFLICT', message: 'busy' } } });
+    call('workloads.pause', true);
+    call('workloads.list', true);
+    // The audit is in the file when onCall returns (the router answers right after); the log line is not yet.
+    const audit = readFileSync(join(dir, 'rec-state', 'events.jsonl'), 'utf8').trim().split('\n');
+    expect(audit.map((l) => (JSON.parse(l) as { method: string; result: string }).method)).toEqual(['workloads.pause']);
+    expect(lines).toEqual([]);
+    await new Promise((r) => setImmediate(r)); // the turn the WebSocket sends its answers in
+    expect(lines).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toEqual(['info operation done', 'debug call']);
+    call('workloads.pause', false);
+    rec.flushLog(); // dispose: a CLI about to exit
+    expect(lines.at(-1)).toBe('warn operation failed');
+    await new Promise((r) => setImmediate(() => setImmediate(r)));
+    expect(lines).toHaveLength(3);
+    events.dispose();
   });
 });
 

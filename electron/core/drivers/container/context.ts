@@ -10,6 +10,7 @@ import { LABEL } from './labels.js';
 import { MigrationJournal } from './journal.js';
 import { Placements } from './placements.js';
 import { infoOf } from './state.js';
+import { ImageDefaults } from './image-defaults.js';
 
 /** A container found: the engine it lives on, its engine id and its full inspect. */
 export interface Found {
@@ -29,6 +30,8 @@ export class ContainerContext {
   readonly home: EngineAddress;
   readonly dir: string;
   readonly node: string;
+  /** Default commands of images creates used, while the engine's event stream can tell when they change. */
+  readonly imageDefaults = new ImageDefaults();
 
   constructor(env: DriverEnv, load: () => Promise<typeof Dockerode>) {
     this.engines = new Engines(load);

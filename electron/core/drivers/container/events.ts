@@ -4,6 +4,7 @@ import { workloadId } from '../../../../shared/ids.js';
 import { toDisposable, type Disposable } from '../../base/lifecycle.js';
 import type { WorkloadChange } from '../driver.js';
 import type { Engine } from './engine.js';
+import type { ImageDefaults } from './image-defaults.js';
 import { D, engineError } from './errors.js';
 import { localIdOf } from './labels.js';
 import { infoOf } from './state.js';
@@ -31,7 +32,7 @@ const RETRY_MS = [500, 1000, 2000];
 export function watchEngine(
   engine: Engine,
   emit: (c: WorkloadChange) => void,
-  opts: { label?: string; list: (signal: AbortSignal) => Promise<Dockerode.ContainerInspectInfo[]> },
+  opts: { label?: string; list: (signal: AbortSignal) => Promise<Dockerode.ContainerInspectInfo[]>; images?: ImageDefaults },
 ): Disposable {
   const ac = new AbortController();
   const where = engine.address.text;
@@ -72,8 +73,10 @@ export function watchEngine(
   const connect = async () => {
     if (ac.signal.aborted) return;
     try {
-      const s = (await engine.docker.getEvents({ filters: { type: ['container'] }, abortSignal: ac.signal } as object)) as Readable;
+      // Image events too: they tell the image defaults a create answers from when to forget them.
+      const s = (await engine.docker.getEvents({ filters: { type: ['container', 'image'] }, abortSignal: ac.signal } as object)) as Readable;
       stream = s;
+      opts.images?.connected(where);
       if (failures > 0) {
         emit({ type: 'notice', level: 'info', message: `the Docker engine at ${where} answers again` });
         for (const c of await opts.list(ac.signal)) upsert(c);
@@ -90,6 +93,8 @@ export function watchEngine(
         for (const line of parts) {
           if (!line.trim()) continue;
           const ev = JSON.parse(line) as EngineEvent;
+          // At once, not in the chain behind inspects: a create right after a retag must not read the old defaults.
+          if (ev.Type === 'image') opts.images?.changed(where);
           // In order: a die must not overtake the start before it.
           chain = chain.then(() => onEvent(ev)).catch(() => undefined);
         }
@@ -109,6 +114,7 @@ export function watchEngine(
 
   const lost = (err: unknown) => {
     stream = undefined;
+    opts.images?.lost(where);
     if (ac.signal.aborted) return;
     if (failures === 0) {
       emit({ type: 'notice', level: 'error', message: `the Docker engine at ${where} went away: ${engineError(err).message.replace(/^container: /, '')}` });
@@ -121,6 +127,7 @@ export function watchEngine(
 
   void connect();
   return toDisposable(() => {
+    opts.images?.lost(where);
     ac.abort();
     if (timer) clearTimeout(timer);
     stream?.destroy();

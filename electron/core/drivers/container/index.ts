@@ -130,15 +130,20 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       const engine = await home();
       const id = randomBytes(6).toString('hex');
       const body = createOptions(s, { id, origin: op.origin, node: ctx.node });
-      // A container only created is answered from what was asked and the image's default command,
-      // read alongside the create rather than an inspect after it (createdInfoOf).
-      const defaults = s.start ? undefined : engine.docker.getImage(s.image).inspect({ abortSignal: op.signal } as object);
-      defaults?.catch(() => undefined); // an image the engine lacks is pulled by the create, and read again below
+      // A container only created is answered from what was asked and the image's default command (createdInfoOf):
+      // known from an earlier create while the engine's events say the image is unchanged (ImageDefaults), else
+      // read alongside the create rather than an inspect after it.
+      const where = engine.address.text;
+      const known = s.start ? undefined : ctx.imageDefaults.get(where, s.image);
+      const since = ctx.imageDefaults.generation(where);
+      const reading = s.start || known ? undefined : engine.docker.getImage(s.image).inspect({ abortSignal: op.signal } as object);
+      reading?.catch(() => undefined); // an image the engine lacks is pulled by the create, and read again below
       const created = await createPulling(engine, s.image, s.name, body, op);
-      if (defaults) {
-        const image = await defaults.catch(() => call('inspect', () => engine.docker.getImage(s.image).inspect()));
+      if (!s.start) {
+        const config = known ?? (await reading!.catch(() => call('inspect', () => engine.docker.getImage(s.image).inspect()))).Config;
+        if (!known) ctx.imageDefaults.set(where, s.image, since, config);
         ctx.madeId(id, engine, created.id);
-        return createdInfoOf(body, image.Config);
+        return createdInfoOf(body, config);
       }
       try {
         await call(`start '${s.name}'`, () => created.start());
@@ -302,6 +307,7 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
         store.add(
           watchEngine(engine, emit, {
             ...(label ? { label } : {}),
+            images: ctx.imageDefaults,
             list: (signal) => containersOf(engine, signal, label ? { label: [LABEL.id] } : undefined),
           }),
         );
