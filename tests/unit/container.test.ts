@@ -13,7 +13,7 @@ import { exitOf } from '../../electron/core/drivers/container/state.js';
 import { cgroupFilesOf, dockerCpuPercent, dockerMemory, parseNetDev, statField } from '../../electron/core/drivers/container/stats.js';
 import { tarKind } from '../../electron/core/drivers/container/tarkind.js';
 import { splitRef } from '../../electron/core/drivers/container/images.js';
-import { ImageDefaults } from '../../electron/core/drivers/container/image-defaults.js';
+import { familiarRef, ImageDefaults } from '../../electron/core/drivers/container/image-defaults.js';
 
 describe('container driver: pure parts', () => {
   it('reads image references as Docker does', () => {
@@ -33,24 +33,50 @@ describe('container driver: pure parts', () => {
   it("keeps an image's default command only while the engine's events could say it changed", () => {
     const d = new ImageDefaults();
     const cmd = { Entrypoint: null, Cmd: ['sleep', '1'] };
-    const keep = (ref: string) => d.set('e', ref, d.generation('e'), cmd);
+    const keep = (ref: string, id = `sha256:${ref}`) => d.set('e', ref, d.generation('e'), { Id: id, Config: cmd });
     keep('a');
     expect(d.get('e', 'a')).toBeUndefined(); // no event stream yet
     d.connected('e');
     keep('a');
     expect(d.get('e', 'a')).toEqual(cmd);
+    expect(d.get('e', 'docker.io/library/a:latest')).toEqual(cmd); // the same reference, spelled out
     expect(d.get('other', 'a')).toBeUndefined();
-    // A reading that began before an image event is not kept; the event forgot the rest.
+    // A reading that began before an image event is not kept, whatever the event.
     const since = d.generation('e');
-    d.changed('e');
-    d.set('e', 'b', since, cmd);
+    d.changed('e', { action: 'tag', id: 'sha256:x', name: 'x:1' });
+    d.set('e', 'b', since, { Id: 'sha256:b', Config: cmd });
     expect(d.get('e', 'b')).toBeUndefined();
+    // A tag forgets the reference it names, in the engine's spelling; an untag or delete, what pointed to that image.
+    keep('b');
+    keep('c', 'sha256:shared');
+    keep('registry.local:5000/team/d', 'sha256:shared');
+    expect(d.get('e', 'a')).toEqual(cmd); // the unrelated tag above left it
+    d.changed('e', { action: 'tag', id: 'sha256:new', name: 'a:latest' });
+    expect(d.get('e', 'a')).toBeUndefined();
+    expect(d.get('e', 'b')).toEqual(cmd);
+    d.changed('e', { action: 'untag', id: 'sha256:shared', name: 'sha256:shared' });
+    expect(d.get('e', 'c')).toBeUndefined();
+    expect(d.get('e', 'registry.local:5000/team/d:latest')).toBeUndefined();
+    expect(d.get('e', 'b')).toEqual(cmd);
+    d.changed('e', { action: 'delete', id: 'sha256:b' });
+    expect(d.get('e', 'b')).toBeUndefined();
+    // Anything else (a pull, an import, a load, a prune) may move any reference.
+    keep('a');
+    d.changed('e', { action: 'pull', id: 'z:latest', name: 'z:latest' });
     expect(d.get('e', 'a')).toBeUndefined();
     keep('a');
     d.lost('e');
     expect(d.get('e', 'a')).toBeUndefined();
     keep('a');
     expect(d.get('e', 'a')).toBeUndefined(); // nor kept while the stream is down
+    expect(['busybox', 'docker.io/library/busybox:1', 'index.docker.io/team/app', 'registry.local:5000/x', 'library/x/y:2', 'a@sha256:' + '0'.repeat(64)].map(familiarRef)).toEqual([
+      'busybox:latest',
+      'busybox:1',
+      'team/app:latest',
+      'registry.local:5000/x:latest',
+      'library/x/y:2',
+      'a@sha256:' + '0'.repeat(64),
+    ]);
   });
 
   it('parses --mount and --port as docker spells them', () => {

@@ -94,7 +94,7 @@ export function watchEngine(
           if (!line.trim()) continue;
           const ev = JSON.parse(line) as EngineEvent;
           // At once, not in the chain behind inspects: a create right after a retag must not read the old defaults.
-          if (ev.Type === 'image') opts.images?.changed(where);
+          if (ev.Type === 'image') opts.images?.changed(where, { action: ev.Action ?? ev.status ?? '', id: ev.Actor?.ID ?? ev.id, name: ev.Actor?.Attributes?.name });
           // In order: a die must not overtake the start before it.
           chain = chain.then(() => onEvent(ev)).catch(() => undefined);
         }

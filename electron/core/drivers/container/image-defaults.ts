@@ -1,7 +1,29 @@
+import { withTag } from './images.js';
+
 /** What a create's answer needs of its image: the command the engine runs when the create names none. */
 export interface DefaultCommand {
   Entrypoint?: string[] | string | null;
   Cmd?: string[] | string | null;
+}
+
+/** An image event as the engine sends it: the image's id (or, for a pull, the reference) and a name. */
+export interface ImageEvent {
+  action: string;
+  id?: string;
+  name?: string;
+}
+
+/** How the engine spells a reference in its events: no docker.io/library/ prefix, `:latest` when no tag. */
+export function familiarRef(ref: string): string {
+  let r = ref.includes('@') ? ref : withTag(ref);
+  for (const p of ['docker.io/', 'index.docker.io/']) if (r.startsWith(p)) r = r.slice(p.length);
+  if (r.startsWith('library/') && !r.slice(8).includes('/')) r = r.slice(8);
+  return r;
+}
+
+interface Entry {
+  image: string;
+  cmd: DefaultCommand;
 }
 
 interface PerEngine {
@@ -9,7 +31,8 @@ interface PerEngine {
   gen: number;
   /** The engine's event stream is up: without it, changes would go unseen. */
   live: boolean;
-  byRef: Map<string, DefaultCommand>;
+  /** By familiarRef. */
+  byRef: Map<string, Entry>;
 }
 
 /** More references than a workstation creates from; past it the map starts over. */
@@ -20,10 +43,13 @@ const MAX_REFS = 256;
  * reference. A create answers with a summary of what the container runs, and reading the
  * image alongside the create costs it ~0.4 ms (the two requests contend in dockerd), on
  * every create. An entry is only trusted while that engine's event stream is up and has
- * been since it was read: every image event (pull, tag, untag, import, load, delete)
- * forgets the engine's entries, and so does losing the stream. A retag whose event is
- * still on its way (milliseconds) can give one create's answer the old default command in
- * its summary; the container itself is made by the engine from the new image, and the
+ * been since it was read, and each image event forgets what it may have changed: a tag,
+ * the reference it names (which may have pointed elsewhere); an untag or a delete, the
+ * references that pointed to that image; anything else (pull, import, load, prune), all
+ * of them. Losing the stream forgets everything. A snapshot (a commit, then its image's
+ * removal) so leaves the entries of other images alone. A retag whose event is still on
+ * its way (milliseconds) can give one create's answer the old default command in its
+ * summary; the container itself is made by the engine from the new image, and the
  * watcher's upsert for its create event shows the truth.
  */
 export class ImageDefaults {
@@ -47,16 +73,20 @@ export class ImageDefaults {
     this.of(engine).live = false;
   }
 
-  /** An image event: whatever was read may be stale. */
-  changed(engine: string): void {
+  /** An image event (none: anything may have changed): forget what it may have made stale. */
+  changed(engine: string, ev?: ImageEvent): void {
     const e = this.of(engine);
+    // A reading on its way may have been answered before this event: it is not kept.
     e.gen++;
-    e.byRef.clear();
+    if (ev?.action === 'tag' && ev.name) e.byRef.delete(familiarRef(ev.name));
+    else if ((ev?.action === 'untag' || ev?.action === 'delete') && ev.id) {
+      for (const [ref, entry] of e.byRef) if (entry.image === ev.id) e.byRef.delete(ref);
+    } else e.byRef.clear();
   }
 
   get(engine: string, ref: string): DefaultCommand | undefined {
     const e = this.engines.get(engine);
-    return e?.live ? e.byRef.get(ref) : undefined;
+    return e?.live ? e.byRef.get(familiarRef(ref))?.cmd : undefined;
   }
 
   /** Taken before reading an image: the reading is kept only if nothing changed since. */
@@ -64,10 +94,10 @@ export class ImageDefaults {
     return this.of(engine).gen;
   }
 
-  set(engine: string, ref: string, since: number, config: DefaultCommand | undefined): void {
+  set(engine: string, ref: string, since: number, image: { Id: string; Config?: DefaultCommand }): void {
     const e = this.of(engine);
-    if (!e.live || e.gen !== since || !config) return;
+    if (!e.live || e.gen !== since || !image.Config) return;
     if (e.byRef.size >= MAX_REFS) e.byRef.clear();
-    e.byRef.set(ref, { Entrypoint: config.Entrypoint ?? null, Cmd: config.Cmd ?? null });
+    e.byRef.set(familiarRef(ref), { image: image.Id, cmd: { Entrypoint: image.Config.Entrypoint ?? null, Cmd: image.Config.Cmd ?? null } });
   }
 }

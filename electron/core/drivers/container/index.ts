@@ -140,8 +140,12 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       reading?.catch(() => undefined); // an image the engine lacks is pulled by the create, and read again below
       const created = await createPulling(engine, s.image, s.name, body, op);
       if (!s.start) {
-        const config = known ?? (await reading!.catch(() => call('inspect', () => engine.docker.getImage(s.image).inspect()))).Config;
-        if (!known) ctx.imageDefaults.set(where, s.image, since, config);
+        let config = known;
+        if (!config) {
+          const image = await reading!.catch(() => call('inspect', () => engine.docker.getImage(s.image).inspect()));
+          ctx.imageDefaults.set(where, s.image, since, image);
+          config = image.Config;
+        }
         ctx.madeId(id, engine, created.id);
         return createdInfoOf(body, config);
       }
