@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 interface TraceEvent {
   name: string;
@@ -12,16 +12,39 @@ interface TraceEvent {
   args?: { name?: string; data?: { frame?: string; frames?: { frame: string; processId: number; isOutermostMainFrame?: boolean }[]; processId?: number } };
 }
 
-/** The longest task on the page's main thread while fn ran, from Chromium's own trace, in ms. */
-export async function longestTask(browser: Browser, page: Page, fn: () => Promise<void>): Promise<number> {
-  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'] });
-  let failed: unknown;
-  await fn().catch((e: unknown) => (failed = e));
-  const buf = await browser.stopTracing();
-  if (failed) throw failed;
-  // BENCH_TRACE_DIR: keep each trace, to open in Chromium's performance panel and see what the longest task did.
-  if (process.env.BENCH_TRACE_DIR) writeFileSync(join(process.env.BENCH_TRACE_DIR, `trace-${Date.now()}.json`), buf);
-  return longestOf(JSON.parse(buf.toString('utf8')) as { traceEvents: TraceEvent[] });
+const CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'];
+
+/**
+ * The longest task on the page's main thread while fn ran, from Chromium's own trace, in ms.
+ * Traced through a CDP session of the page's own (not browser.startTracing, whose state
+ * outlives a page whose renderer died: no later trace could start in that browser).
+ */
+export async function longestTask(page: Page, fn: () => Promise<void>): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('Tracing.start', { transferMode: 'ReturnAsStream', traceConfig: { includedCategories: CATEGORIES } });
+    let failed: unknown;
+    await fn().catch((e: unknown) => (failed = e));
+    const complete = new Promise<{ stream?: string }>((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+    await cdp.send('Tracing.end');
+    const { stream } = await complete;
+    if (!stream) throw new Error('Chromium returned no trace');
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const r = await cdp.send('IO.read', { handle: stream });
+      chunks.push(Buffer.from(r.data, r.base64Encoded ? 'base64' : 'utf8'));
+      if (r.eof) break;
+    }
+    await cdp.send('IO.close', { handle: stream });
+    if (failed) throw failed;
+    const buf = Buffer.concat(chunks);
+    // BENCH_TRACE_DIR: keep each trace, to open in Chromium's performance panel and see what the longest task did.
+    if (process.env.BENCH_TRACE_DIR) writeFileSync(join(process.env.BENCH_TRACE_DIR, `trace-${Date.now()}.json`), buf);
+    const parsed = JSON.parse(buf.toString('utf8')) as { traceEvents: TraceEvent[] } | TraceEvent[];
+    return longestOf(Array.isArray(parsed) ? { traceEvents: parsed } : parsed);
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
 }
 
 /**
