@@ -13,6 +13,7 @@ import { openTerminal } from '../helpers/terminal.js';
 import { kvmSuiteCore, qemuPids, qemuWhy, sha256Of } from '../helpers/qemu.js';
 import { VmStore } from '../../electron/core/drivers/kvm/store.js';
 import { hintStopping } from '../../electron/core/drivers/kvm/status-hint.js';
+import { QmpClient, withQmp } from '../../electron/core/drivers/kvm/qmp.js';
 import { isSameProcess, readStat } from '../../electron/core/base/procfs.js';
 import { freePort } from '../helpers/libvirt.js';
 
@@ -111,6 +112,41 @@ describeWith('QEMU', why, 'kvm driver: stop at release, clones from a template (
     };
     expect((await ended('bs-hinted', true)).state).toBe('stopped');
     expect((await ended('bs-unhinted', false)).state).toBe('crashed');
+  });
+
+  it('pauses, resumes and stops on the held monitor without asking QEMU its status first; a pause made elsewhere is still seen', async () => {
+    // A core nothing watches (as the CLI's, or a server's with no page open): no watcher asks the status for it.
+    const t = tempHome('nc-kvm-known-');
+    const core = await Core.open({ env: t.env });
+    const c = inprocClient(core.router, 'test');
+    const execute = vi.spyOn(QmpClient.prototype, 'execute');
+    // This core's monitors only: the suite's own core shares the prototype, and its watcher may ask its VMs.
+    const sent = () =>
+      execute.mock.calls.flatMap(([cmd], i) => ((execute.mock.contexts[i] as QmpClient).path.startsWith(t.home) && ['query-status', 'stop', 'cont'].includes(cmd) ? [cmd] : []));
+    try {
+      const w = await c.call('workloads.create', { driver: 'kvm', name: 'bs-known', memoryMB: 32, disks: [{ base: image }], accel: 'tcg' } as never);
+      await c.call('workloads.start', { id: w.id });
+      execute.mockClear();
+      // The first pause after a start is sent unasked (its STOP event says it was running); QEMU's events keep the status after it.
+      expect((await c.call('workloads.pause', { id: w.id })).state).toBe('paused');
+      expect((await c.call('workloads.resume', { id: w.id })).state).toBe('running');
+      expect((await c.call('workloads.pause', { id: w.id })).state).toBe('paused');
+      expect((await c.call('workloads.resume', { id: w.id })).state).toBe('running');
+      expect((await c.call('workloads.stop', { id: w.id, force: true })).state).toBe('stopped');
+      expect(sent()).toEqual(['stop', 'cont', 'stop', 'cont']);
+      // Paused through another monitor: its STOP event reaches the held one, and nothing is taken as known.
+      await c.call('workloads.start', { id: w.id });
+      const qmp = String((await c.call('workloads.inspect', { id: w.id })).runtime.qmp_socket);
+      await withQmp(qmp, (q) => q.execute('stop'));
+      await expect(c.call('workloads.pause', { id: w.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('paused') });
+      expect((await c.call('workloads.resume', { id: w.id })).state).toBe('running');
+      await c.call('workloads.stop', { id: w.id, force: true });
+    } finally {
+      execute.mockRestore();
+      await purge(c, t.home);
+      core.dispose();
+      t.cleanup();
+    }
   });
 
   it('makes linked clones of one base with one qemu-img run: the others are copies, byte for byte what qemu-img makes, and they boot', async () => {

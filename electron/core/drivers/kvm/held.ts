@@ -40,12 +40,20 @@ export interface Held {
 const KEEPS_STATUS = new Set(['RESUME', 'BALLOON_CHANGE', 'RTC_CHANGE', 'VNC_CONNECTED', 'VNC_INITIALIZED', 'VNC_DISCONNECTED', 'VSERPORT_CHANGE', 'NIC_RX_FILTER_CHANGED', 'JOB_STATUS_CHANGE']);
 
 /**
+ * Resolves once the event loop has polled its sockets at least once since the call: what QEMU
+ * already sent on the held monitor (an event another client's command caused) has been read.
+ * One setImmediate is not enough: called from a poll callback (a reply on another socket), it
+ * runs in the same iteration's check phase, before the next poll.
+ */
+export const pendingReadsDone = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
+
+/**
  * The held connection's status when it is known, else QEMU's answer (remembered). Events
- * QEMU already sent but this process has not read yet are read first (one turn of the
- * event loop), so a change another process made before this call is never missed.
+ * QEMU already sent but this process has not read yet are read first (pendingReadsDone), so
+ * a change another process made before this call is never missed.
  */
 export async function heldStatus(h: Held, timeoutMs: number): Promise<string> {
-  await new Promise((r) => setImmediate(r));
+  await pendingReadsDone();
   if (h.status !== undefined) return h.status;
   // Joining a query already sent is sound: an event read before its answer was sent before it too,
   // so the answer already includes what the event changed.

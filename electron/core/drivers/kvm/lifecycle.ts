@@ -8,7 +8,7 @@ import { isSameProcess } from '../../base/procfs.js';
 import type { OpContext, StopOptions } from '../driver.js';
 import { D, type Kvm } from './context.js';
 import { checkDiskSpace, checkDiskSpecs, checkReadableFile, makeDisks } from './disks.js';
-import type { Held } from './held.js';
+import { pendingReadsDone, type Held } from './held.js';
 import type { QmpClient } from './qmp.js';
 import { released, spawnQemu, terminate, what, type Observed } from './runtime.js';
 import { hintStopping, writeStatusHint } from './status-hint.js';
@@ -216,15 +216,16 @@ export async function onLive<T>(
 }
 
 /**
- * A pause while the held connection does not know the status (the first after a start, say): stop is sent at once, as a
- * bare client would, instead of asking the status first. The STOP event QEMU sends before its answer says the guest was
- * running; without it nothing changed (stop on a stopped guest is a no-op) and the usual path says why not. Not for a
- * QEMU waiting for a migration stream, where stop would change what it does once the stream is in.
+ * A pause on the held connection, when it knows the guest runs or does not know the status (the first after a start,
+ * say): stop is sent at once, as a bare client would, without the usual path's look at the VM. The STOP event QEMU
+ * sends before its answer says the guest was running; without it nothing changed (stop on a stopped guest is a no-op)
+ * and the usual path says why not. Not for a QEMU waiting for a migration stream, where stop would change what it does
+ * once the stream is in.
  */
 async function pauseUnasked(kvm: Kvm, def: VmDefinition, run: VmRunState, h: Held): Promise<WorkloadInfo | undefined> {
   if (h.asking || run.lastStatus === 'inmigrate') return undefined;
-  await new Promise((r) => setImmediate(r)); // events already sent are read first (see heldStatus)
-  if (h.status !== undefined) return undefined; // known: the usual path needs no question either
+  await pendingReadsDone(); // events already sent are read first (see heldStatus)
+  if (h.status !== undefined && h.status !== 'running') return undefined; // known otherwise: the usual path says why not
   const before = h.changes;
   let stopped = false;
   const sub = h.q.onEvent((e) => {
@@ -240,6 +241,20 @@ async function pauseUnasked(kvm: Kvm, def: VmDefinition, run: VmRunState, h: Hel
   if (h.changes === before + 1) h.status = 'paused';
   writeStatusHint(run.runDir!, 'paused');
   return kvm.infoOf(def, { state: 'paused', status: 'paused', pid: run.pid!, run }, run);
+}
+
+/**
+ * A resume on the held connection when it knows the guest is plainly paused (its status kept by QEMU's events since it
+ * was last asked): cont is sent without the usual path's look at the VM, which would read the same status from the
+ * connection. Its RESUME event makes the connection's status running again. Any other status: the usual path.
+ */
+async function resumeKnown(kvm: Kvm, def: VmDefinition, run: VmRunState, h: Held): Promise<WorkloadInfo | undefined> {
+  if (h.asking) return undefined;
+  await pendingReadsDone(); // events already sent are read first (see heldStatus)
+  if (h.status !== 'paused') return undefined;
+  await h.q.execute('cont', undefined, 10_000);
+  writeStatusHint(run.runDir!, 'running');
+  return kvm.infoOf(def, { state: 'running', status: 'running', pid: run.pid!, run }, run);
 }
 
 export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause: boolean): Promise<WorkloadInfo> {
@@ -265,7 +280,7 @@ export async function setRunning(kvm: Kvm, local: string, ctx: OpContext, pause:
       if (run.runDir) writeStatusHint(run.runDir, status);
       return kvm.infoOf(def, plain ? { state: pause ? 'paused' : 'running', status, ...(run.pid !== undefined ? { pid: run.pid } : {}), run } : undefined, run);
     },
-    pause ? (def, run, h) => pauseUnasked(kvm, def, run, h) : undefined,
+    (def, run, h) => (pause ? pauseUnasked(kvm, def, run, h) : resumeKnown(kvm, def, run, h)),
   );
 }
 
