@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -129,26 +129,39 @@ describe("the CLI's V8 code cache", () => {
   });
 });
 
-// libvirt's event watch is a subprocess serve keeps running, through execa, whose signal-exit then listens for SIGTERM too.
-describeWith('libvirt', libvirtWhy(), 'novacron serve, stopped', () => {
+// libvirt's event watch is a subprocess serve (and events --follow) keeps running, through execa, whose signal-exit then
+// listens for SIGTERM and SIGINT too.
+describeWith('libvirt', libvirtWhy(), 'novacron serve and events --follow, stopped', () => {
   const t = tempHome('nc-cli-serve-stop-');
   afterAll(() => t.cleanup());
 
+  const childrenOf = (child: ChildProcess) => {
+    try {
+      return execFileSync('ps', ['-o', 'args=', '--ppid', String(child.pid)], { encoding: 'utf8' });
+    } catch {
+      return ''; // none (ps exits 1)
+    }
+  };
+  /** Once libvirt's event watch runs under it (so signal-exit listens), the signal; resolves with how it ended. */
+  const signalWatching = async (child: ChildProcess, sig: NodeJS.Signals) => {
+    for (let i = 0; i < 100 && !/ event --all --loop/.test(childrenOf(child)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(childrenOf(child)).toMatch(/ event --all --loop/);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    child.kill(sig);
+    return exited;
+  };
+
   it('by SIGTERM, shuts down and exits 0, leaving the code cache for its next start', async () => {
     const s = await serve(t.env);
-    const children = () => {
-      try {
-        return execFileSync('ps', ['-o', 'args=', '--ppid', String(s.child.pid)], { encoding: 'utf8' });
-      } catch {
-        return ''; // none (ps exits 1)
-      }
-    };
-    for (let i = 0; i < 100 && !/ event --all --loop/.test(children()); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(children()).toMatch(/ event --all --loop/);
-    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => s.child.once('exit', (code, signal) => r({ code, signal })));
-    s.child.kill('SIGTERM');
-    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await signalWatching(s.child, 'SIGTERM')).toEqual({ code: 0, signal: null });
     expect(readdirSync(join(t.home, 'cache')).filter((f) => f.endsWith('.v8'))).toHaveLength(1);
+  });
+
+  it('events --follow, by SIGTERM or Ctrl-C, stops following and exits 0', async () => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      const child = spawn(process.execPath, [BIN, 'events', '--follow'], { env: t.env, stdio: 'ignore' });
+      expect(await signalWatching(child, sig), sig).toEqual({ code: 0, signal: null });
+    }
   });
 });
 

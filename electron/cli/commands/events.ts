@@ -76,17 +76,24 @@ export const events: Command = async (argv, ctx) => {
         finish();
       },
     });
+    let finished = false;
     function finish() {
+      if (finished) return;
+      finished = true;
       clearInterval(keepAlive);
       stop?.();
       stop = undefined;
       watching.dispose();
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
+      // `on`, and let go only once this signal's listeners have all run: execa's signal-exit listens too, and
+      // re-raises a signal when it finds itself the only listener left (the process then died by SIGTERM, as serve did).
+      setImmediate(() => {
+        process.off('SIGINT', finish);
+        process.off('SIGTERM', finish);
+      });
       if (failed) ctx.io.err(`novacron: ${failed.code}: ${failed.message}`);
       resolve(failed ? 1 : 0);
     }
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
+    process.on('SIGINT', finish);
+    process.on('SIGTERM', finish);
   });
 };
