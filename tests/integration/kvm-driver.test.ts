@@ -207,6 +207,14 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     await client.call('workloads.stop', { id: w.id, force: true });
   });
 
+  it('gives a crash notice for a QEMU killed before the watcher ever listed it running', async () => {
+    const w = await make('bs-quick-crash');
+    await client.call('workloads.start', { id: w.id });
+    // At once: the watcher lists once a second, so its last listing most likely still has the VM stopped, or not at all.
+    process.kill(await pidOf(w.id), 'SIGKILL');
+    await until('the crash notice', () => events.some((e) => e.type === 'notice' && e.level === 'error' && e.message.includes("VM 'bs-quick-crash' crashed")), Boolean, 5_000);
+  });
+
   it('finishes the hand-over of a local migration whose NovaCron died after QEMU completed it', async () => {
     // White-box: do what `migrate --to local` does up to the moment it would record the new QEMU, then "die".
     const w = await make('bs-handover');

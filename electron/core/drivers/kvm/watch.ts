@@ -42,8 +42,10 @@ export function watchVms(
     try {
       const listed = await list();
       if (disposed) return;
+      // A VM new since the last listing and already crashed was started and ended in between (a created VM lists as
+      // stopped): that gets its notice too, as libvirt's watch gives one. Those crashed before the first listing do not.
       const now = emitListingChanges(last, listed, emit, (w, before) =>
-        w.state === 'crashed' && before && before.state !== 'crashed' ? `VM '${w.name}' crashed: ${w.exit?.reason ?? 'QEMU ended'}` : undefined,
+        w.state === 'crashed' && before?.state !== 'crashed' ? `VM '${w.name}' crashed: ${w.exit?.reason ?? 'QEMU ended'}` : undefined,
       );
       last = now;
       const next = new Map<string, QemuProcess>();
