@@ -61,6 +61,7 @@ describe('the novacron CLI, as a separate process', () => {
       // Streams the core refuses before subscribe returns: the refusal, not the CLI tripping over its own close.
       [['logs', 'libvirt:x\u0001y'], 2, /^novacron: INVALID_ARGUMENT: id: must not contain control characters\n$/],
       [['terminal', 'libvirt:x\u0001y'], 2, /^novacron: INVALID_ARGUMENT: id: must not contain control characters\n$/],
+      [['events', '--follow', '--kind', 'bogus'], 2, /^novacron: INVALID_ARGUMENT: kinds\.0: must be one of operation, state, notice\n$/],
     ];
     for (const [args, code, err] of cases) {
       const r = await cli(args, t.env);

@@ -4,6 +4,7 @@ import { describeEvent } from '../../../shared/observability.js';
 import { NovaError } from '../../core/base/errors.js';
 import { intFlag, parse, resolveWorkload } from '../args.js';
 import type { CliContext, Command } from '../context.js';
+import { onStopSignal } from '../stop-signals.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -64,36 +65,31 @@ export const events: Command = async (argv, ctx) => {
 
   // While following, this process watches the drivers too: a crash is recorded even when nothing else runs.
   const watching = ctx.core.obs.watchDrivers(ctx.core.events);
-  return new Promise<number>((resolve) => {
-    let failed: NovaError | undefined;
+  return new Promise<number>((resolve, reject) => {
     // The event log's watcher does not keep Node alive by itself.
     const keepAlive = setInterval(() => undefined, 1 << 30);
-    let stop: (() => void) | undefined;
+    // Set up before the subscription: it may fail before subscribe returns (input the core refuses at once).
+    let ended = false;
+    let stop: (() => void) | undefined = undefined;
+    const finish = () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(keepAlive);
+      stop?.();
+      watching.dispose();
+      release();
+    };
+    const release = onStopSignal(() => {
+      finish();
+      resolve(0);
+    });
     stop = ctx.client.subscribe('eventLog', { ...filter, tail: limit ?? 10 }, {
       event: (recs) => recs.forEach(print),
       error: (e) => {
-        failed = new NovaError(e.code, e.message);
         finish();
+        reject(new NovaError(e.code, e.message));
       },
     });
-    let finished = false;
-    function finish() {
-      if (finished) return;
-      finished = true;
-      clearInterval(keepAlive);
-      stop?.();
-      stop = undefined;
-      watching.dispose();
-      // `on`, and let go only once this signal's listeners have all run: execa's signal-exit listens too, and
-      // re-raises a signal when it finds itself the only listener left (the process then died by SIGTERM, as serve did).
-      setImmediate(() => {
-        process.off('SIGINT', finish);
-        process.off('SIGTERM', finish);
-      });
-      if (failed) ctx.io.err(`novacron: ${failed.code}: ${failed.message}`);
-      resolve(failed ? 1 : 0);
-    }
-    process.on('SIGINT', finish);
-    process.on('SIGTERM', finish);
+    if (ended) stop();
   });
 };

@@ -7,6 +7,7 @@ import { prepareServeObservability } from '../../core/observability/serve.js';
 import { intFlag, parse } from '../args.js';
 import { VncPolicy } from '../../core/control-room/vnc-policy.js';
 import type { Command } from '../context.js';
+import { onStopSignal } from '../stop-signals.js';
 
 export const DEFAULT_PORT = 7420;
 
@@ -75,32 +76,7 @@ export const serve: Command = async (argv, ctx) => {
   ctx.io.out(`NovaCron is serving on ${server.url}`);
   ctx.io.out(`Open: ${server.loginUrl}`);
   await new Promise<void>((resolve) => {
-    // `on`, not `once`, until the shutdown is done: while a subprocess runs, execa's
-    // signal-exit listens too, and re-raises the signal (ending the process halfway through
-    // the shutdown, before the code cache is saved) when it finds itself the only listener.
-    let stopping = false;
-    const off = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    };
-    const stop = (sig: NodeJS.Signals) => {
-      if (stopping) {
-        // A second signal: its default action, now.
-        off();
-        process.kill(process.pid, sig);
-        return;
-      }
-      stopping = true;
-      void obs
-        .close()
-        .then(() => server.close())
-        .then(() => {
-          off();
-          resolve();
-        });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    onStopSignal(() => obs.close().then(() => server.close()).then(resolve));
   });
   return 0;
 };

@@ -12,17 +12,8 @@ import type { VmRunState } from './store.js';
  * empty status: the blank hint a start writes).
  */
 export function writeStatusHint(runDir: string, status: string): void {
-  const path = join(runDir, RUN_FILES.statusHint);
-  const text = status.padEnd(HINT_SIZE);
-  try {
-    writeFileSync(path, text, { flag: 'r+' });
-  } catch {
-    try {
-      writeFileSync(path, text);
-    } catch {
-      // Only a hint: a runtime dir gone (QEMU ended meanwhile) leaves nothing to hint about.
-    }
-  }
+  // Only a hint: a runtime dir gone (QEMU ended meanwhile) leaves nothing to hint about.
+  writeHint(runDir, status, true);
 }
 
 const HINT_SIZE = 24;
@@ -35,8 +26,21 @@ const STOPPING = 'stopping';
  * run state waits on the journal behind QEMU's own disk work. False when it could not be written.
  */
 export function hintStopping(runDir: string): boolean {
+  return writeHint(runDir, STOPPING, false);
+}
+
+/** Overwrite the hint in place; where it is missing, make it only when `create` (else false). */
+function writeHint(runDir: string, word: string, create: boolean): boolean {
+  const path = join(runDir, RUN_FILES.statusHint);
+  const text = word.padEnd(HINT_SIZE);
   try {
-    writeFileSync(join(runDir, RUN_FILES.statusHint), STOPPING.padEnd(HINT_SIZE), { flag: 'r+' });
+    writeFileSync(path, text, { flag: 'r+' });
+    return true;
+  } catch {
+    if (!create) return false;
+  }
+  try {
+    writeFileSync(path, text);
     return true;
   } catch {
     return false;
