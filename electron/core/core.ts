@@ -61,6 +61,7 @@ export class Core implements Disposable {
       createStreams(this),
       (progress) => this.events.publish({ type: 'progress', progress }),
       (call) => this.obs.recorder.onCall(call),
+      (method, input) => this.obs.recorder.onBegin(method, input),
     );
   }
 

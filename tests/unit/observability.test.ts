@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../shared/observability.js';
+import type { WorkloadInfo, WorkloadState } from '../../shared/model.js';
 import { describeEvent, matchesFilter } from '../../shared/observability.js';
 import { sinceFlag } from '../../electron/cli/commands/events.js';
 import { tarGz } from '../../electron/core/observability/diag/tar.js';
@@ -153,6 +154,74 @@ describe('the recorder', () => {
     expect(lines.at(-1)).toBe('warn operation failed');
     await new Promise((r) => setImmediate(() => setImmediate(r)));
     expect(lines).toHaveLength(3);
+    events.dispose();
+  });
+});
+
+describe('what the watchers saw, beside our own operations', () => {
+  const silent = Object.fromEntries(['info', 'warn', 'debug', 'error'].map((lvl) => [lvl, () => undefined])) as unknown as Logger;
+  const info = (id: string, state: WorkloadState) => ({ type: 'upsert' as const, info: { id, name: 'w', driver: 'process', state } as WorkloadInfo });
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let n = 0;
+  const setup = () => {
+    const state = join(dir, `hold-${++n}`);
+    mkdirSync(state); // as Observability makes it
+    const events = new EventLog(state, () => 'h', (l) => l);
+    const rec = new Recorder(events, silent);
+    const id = `process:00000000000${n}`;
+    const op = (method: 'workloads.stop' | 'workloads.restart' | 'workloads.start', st: WorkloadState) => {
+      const input = { id };
+      rec.onBegin(method, input);
+      return () => rec.onCall({ method, input, meta: { origin: 'headless', op: 'o' }, durationMs: 1, result: { ok: true, value: { id, name: 'w', driver: 'process', state: st } } });
+    };
+    const written = () =>
+      readFileSync(join(state, 'events.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as EventRecord)
+        .map((r) => (r.kind === 'operation' ? `${r.method} ${r.state}` : r.kind === 'state' ? `seen ${r.state}` : `notice ${r.message}`));
+    return { events, rec, id, op, written };
+  };
+
+  it('writes one record for a stop whose effect a watcher saw before the stop returned', async () => {
+    const { events, rec, id, op, written } = setup();
+    const done = op('workloads.stop', 'stopped');
+    rec.onObserved('process', info(id, 'stopped')); // the watcher listed while the stop waited for the exit
+    await pause(250);
+    expect(existsSync(events.file.path)).toBe(false); // held while the stop runs, past the grace
+    done();
+    await pause(250);
+    expect(written()).toEqual(['workloads.stop stopped']);
+    events.dispose();
+  });
+
+  it('keeps only the last state a watcher saw during an operation, and writes what differs from its record', async () => {
+    const { events, rec, id, op, written } = setup();
+    const done = op('workloads.restart', 'running');
+    rec.onObserved('process', info(id, 'stopped'));
+    rec.onObserved('process', info(id, 'crashed')); // crashed again at once: not what the restart says
+    done();
+    await pause(250);
+    expect(written()).toEqual(['workloads.restart running', 'seen crashed']);
+    events.dispose();
+  });
+
+  it('lets another process record its operation first, and writes before an operation what was seen before it began', async () => {
+    const { events, rec, id, op, written } = setup();
+    rec.onObserved('process', info(id, 'running')); // the CLI's start, seen by this process's watcher…
+    new EventLog(join(events.file.path, '..'), () => 'h', (l) => l).append({ kind: 'operation', origin: 'cli', method: 'workloads.start', op: 'c', result: 'ok', durationMs: 3, workloadId: id, state: 'running' }); // …whose record lands just after
+    await pause(250);
+    expect(written()).toEqual(['workloads.start running']);
+    rec.onObserved('process', info(id, 'crashed'));
+    rec.onObserved('process', { type: 'notice', level: 'error', message: 'it crashed', workloadId: id });
+    const done = op('workloads.start', 'running'); // the crash came first: it is written first
+    rec.onObserved('process', info(id, 'running'));
+    done();
+    await pause(250);
+    expect(written()).toEqual(['workloads.start running', 'seen crashed', 'notice it crashed', 'workloads.start running']);
+    rec.onObserved('process', info(id, 'exited'));
+    rec.flushObserved(); // dispose: nothing held is lost
+    expect(written().at(-1)).toBe('seen exited');
     events.dispose();
   });
 });

@@ -55,6 +55,8 @@ export class Router {
     private readonly streamImpl: StreamImpl,
     private readonly onProgress: (p: Progress) => void,
     private readonly onCall: (c: CallRecord) => void = () => undefined,
+    /** Told before a validated call runs; onCall is then always told when it ends. */
+    private readonly onBegin: (method: MethodName, input: unknown) => void = () => undefined,
   ) {}
 
   async call(name: unknown, input: unknown, meta: CallMeta): Promise<Result<unknown>> {
@@ -75,6 +77,11 @@ export class Router {
       ...(meta.client !== undefined ? { client: meta.client } : {}),
       progress: (p) => this.onProgress({ ...p, op, ...(workloadId && !p.workloadId ? { workloadId } : {}) }),
     };
+    try {
+      this.onBegin(name, parsed.value);
+    } catch {
+      // As onCall below: recording never changes a call.
+    }
     const started = performance.now();
     let result: Result<unknown>;
     try {

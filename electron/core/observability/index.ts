@@ -70,6 +70,7 @@ export class Observability implements Disposable {
   }
 
   dispose(): void {
+    this.recorder.flushObserved();
     this.recorder.flushLog();
     this.events.dispose();
     this.disposeLog();

@@ -7,6 +7,7 @@ import type { DriverId } from '../../../shared/ids.js';
 import type { WorkloadChange } from '../drivers/driver.js';
 import type { EventLog, NewRecord } from './event-log.js';
 import type { Logger } from './logger.js';
+import { ObservedHold } from './observed-hold.js';
 
 /** The lifecycle operations the event log records; reads (list, inspect, stats…) are only logged at debug. */
 export const RECORDED_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
@@ -73,6 +74,7 @@ function targetOf(method: MethodName, input: Input): string | undefined {
 export class Recorder {
   /** Names of workloads seen lately, so a delete can say what it deleted. */
   private readonly names = new Map<string, string>();
+  private readonly hold = new ObservedHold((driver, change) => this.writeObserved(driver, change));
   writeErrors = 0;
 
   constructor(
@@ -91,8 +93,23 @@ export class Recorder {
     if (Array.isArray(list)) for (const w of list) if (isWorkloadInfo(w)) this.learn(w);
   }
 
+  /** The key an operation holds observed changes under (see ObservedHold): its workload, or for a create its driver. */
+  private static holdKey(method: MethodName, input: Input): string | undefined {
+    if (!RECORDED_METHODS.has(method)) return undefined;
+    if (method === 'workloads.create') return typeof input.driver === 'string' ? `create:${input.driver}` : undefined;
+    return str(input.id);
+  }
+
+  /** A call is about to run: what a watcher sees of its workload meanwhile waits for its record. */
+  onBegin(method: MethodName, input: unknown): void {
+    const key = Recorder.holdKey(method, (typeof input === 'object' && input !== null ? input : {}) as Input);
+    if (key) this.hold.begin(key);
+  }
+
   onCall(c: CallRecord): void {
     const input = (typeof c.input === 'object' && c.input !== null ? c.input : {}) as Input;
+    const holdKey = Recorder.holdKey(c.method, input);
+    if (holdKey) this.hold.end(holdKey); // its record is written below, before the held changes are
     const value = c.result.ok ? c.result.value : undefined;
     const workloadId = str(input.id) ?? (c.method === 'workloads.create' && isWorkloadInfo(value) ? value.id : undefined);
     const driver = workloadId ? parseWorkloadId(workloadId)?.driver : str(input.driver);
@@ -149,8 +166,17 @@ export class Recorder {
     for (const write of queue) write();
   }
 
-  /** A change a driver's watcher reported (not one of our own operations: those are above). */
+  /** A change a driver's watcher reported (not one of our own operations: those are above); written after a moment (ObservedHold). */
   onObserved(driver: DriverId, change: WorkloadChange): void {
+    this.hold.add(driver, change);
+  }
+
+  /** Write the observed changes still held (on dispose). */
+  flushObserved(): void {
+    this.hold.dispose();
+  }
+
+  private writeObserved(driver: DriverId, change: WorkloadChange): void {
     try {
       if (change.type === 'notice') {
         const workloadId = change.workloadId;
