@@ -82,8 +82,11 @@ export class ObservedHold {
       } else ready.push(h);
     }
     this.queue = rest;
-    for (const [i, h] of ready.entries()) {
-      if (h.change.type !== 'notice' && h.duringOp && ready.slice(i + 1).some((l) => l.duringOp && l.change.type !== 'notice' && workloadOf(l.change) === workloadOf(h.change))) continue;
+    // Of the states seen of a workload during an operation of ours, the last one (a map, not a scan per item: a restarted engine reports every workload at once).
+    const lastDuringOp = new Map<string | undefined, Held>();
+    for (const h of ready) if (h.duringOp && h.change.type !== 'notice') lastDuringOp.set(workloadOf(h.change), h);
+    for (const h of ready) {
+      if (h.duringOp && h.change.type !== 'notice' && lastDuringOp.get(workloadOf(h.change)) !== h) continue;
       this.write(h.driver, h.change);
     }
     if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(false), OBSERVED_GRACE_MS).unref();
