@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventRecord } from '../../shared/observability.js';
 import type { WorkloadInfo, WorkloadState } from '../../shared/model.js';
 import { describeEvent, matchesFilter } from '../../shared/observability.js';
@@ -161,7 +161,10 @@ describe('the recorder', () => {
 describe('what the watchers saw, beside our own operations', () => {
   const silent = Object.fromEntries(['info', 'warn', 'debug', 'error'].map((lvl) => [lvl, () => undefined])) as unknown as Logger;
   const info = (id: string, state: WorkloadState) => ({ type: 'upsert' as const, info: { id, name: 'w', driver: 'process', state } as WorkloadInfo });
-  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // The hold's timers on a fake clock: a loaded CI host can delay a real 100 ms timer past any wait a test would make.
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
+  afterEach(() => vi.useRealTimers());
+  const pause = (ms: number) => vi.advanceTimersByTime(ms);
   let n = 0;
   const setup = () => {
     const state = join(dir, `hold-${++n}`);
@@ -183,41 +186,43 @@ describe('what the watchers saw, beside our own operations', () => {
     return { events, rec, id, op, written };
   };
 
-  it('writes one record for a stop whose effect a watcher saw before the stop returned', async () => {
+  it('writes one record for a stop whose effect a watcher saw before the stop returned', () => {
     const { events, rec, id, op, written } = setup();
     const done = op('workloads.stop', 'stopped');
     rec.onObserved('process', info(id, 'stopped')); // the watcher listed while the stop waited for the exit
-    await pause(250);
+    pause(250);
     expect(existsSync(events.file.path)).toBe(false); // held while the stop runs, past the grace
     done();
-    await pause(250);
+    pause(250);
     expect(written()).toEqual(['workloads.stop stopped']);
     events.dispose();
   });
 
-  it('keeps only the last state a watcher saw during an operation, and writes what differs from its record', async () => {
+  it('keeps only the last state a watcher saw during an operation, and writes what differs from its record', () => {
     const { events, rec, id, op, written } = setup();
     const done = op('workloads.restart', 'running');
     rec.onObserved('process', info(id, 'stopped'));
     rec.onObserved('process', info(id, 'crashed')); // crashed again at once: not what the restart says
     done();
-    await pause(250);
+    pause(250);
     expect(written()).toEqual(['workloads.restart running', 'seen crashed']);
     events.dispose();
   });
 
-  it('lets another process record its operation first, and writes before an operation what was seen before it began', async () => {
+  it('lets another process record its operation first, and writes before an operation what was seen before it began', () => {
     const { events, rec, id, op, written } = setup();
     rec.onObserved('process', info(id, 'running')); // the CLI's start, seen by this process's watcher…
-    new EventLog(join(events.file.path, '..'), () => 'h', (l) => l).append({ kind: 'operation', origin: 'cli', method: 'workloads.start', op: 'c', result: 'ok', durationMs: 3, workloadId: id, state: 'running' }); // …whose record lands just after
-    await pause(250);
+    const cli = new EventLog(join(events.file.path, '..'), () => 'h', (l) => l);
+    cli.append({ kind: 'operation', origin: 'cli', method: 'workloads.start', op: 'c', result: 'ok', durationMs: 3, workloadId: id, state: 'running' }); // …whose record lands just after
+    cli.dispose();
+    pause(250);
     expect(written()).toEqual(['workloads.start running']);
     rec.onObserved('process', info(id, 'crashed'));
     rec.onObserved('process', { type: 'notice', level: 'error', message: 'it crashed', workloadId: id });
     const done = op('workloads.start', 'running'); // the crash came first: it is written first
     rec.onObserved('process', info(id, 'running'));
     done();
-    await pause(250);
+    pause(250);
     expect(written()).toEqual(['workloads.start running', 'seen crashed', 'notice it crashed', 'workloads.start running']);
     rec.onObserved('process', info(id, 'exited'));
     rec.flushObserved(); // dispose: nothing held is lost
