@@ -42,6 +42,29 @@ export class NovaClient {
     input: StreamInput<S>,
     sink: StreamSink<StreamEvent<S>>,
   ): () => void {
-    return this.transport.subscribe(stream, input, sink);
+    // The sink is never called before subscribe has returned: an in-process core refuses bad
+    // input at once, from inside this call, and a sink that stops its stream (every one does,
+    // on an error) would then call a stop it has not been given yet. What comes that early
+    // is handed over a microtask later, in order, ahead of anything after it.
+    let early: (() => void)[] | undefined = [];
+    const later =
+      <A extends unknown[]>(f: (...a: A) => void) =>
+      (...a: A) => {
+        if (early) early.push(() => f(...a));
+        else f(...a);
+      };
+    const stop = this.transport.subscribe(stream, input, {
+      event: later((e: unknown) => sink.event(e as StreamEvent<S>)),
+      ...(sink.error ? { error: later((e: ErrorData) => sink.error!(e)) } : {}),
+      ...(sink.end ? { end: later(() => sink.end!()) } : {}),
+    });
+    const waiting = early;
+    if (waiting.length === 0) early = undefined;
+    else
+      void Promise.resolve().then(() => {
+        for (let f = waiting.shift(); f; f = waiting.shift()) f();
+        early = undefined;
+      });
+    return stop;
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Router, type MethodImpl, type StreamImpl } from '../../electron/core/api/router.js';
 import { NovaError } from '../../electron/core/base/errors.js';
 import { toDisposable } from '../../electron/core/base/lifecycle.js';
+import { inprocClient } from '../../electron/core/transport/inproc.js';
 import { deriveCapabilities } from '../../electron/core/drivers/capabilities.js';
 import type { Driver } from '../../electron/core/drivers/driver.js';
 
@@ -22,6 +23,24 @@ const streams = { events: () => toDisposable(() => undefined) } as unknown as St
 
 describe('the router', () => {
   const router = new Router(impl, streams, () => undefined);
+
+  it('hands a stream it refuses at once to the client sink only after subscribe has returned, so the sink can stop it', async () => {
+    const client = inprocClient(router, 'cli');
+    const seen: string[] = [];
+    const failed = new Promise<string>((resolve) => {
+      // As the CLI's logs command does: its error handler stops the stream it was given.
+      const stop = client.subscribe('logs', { id: 'process:\u0007' }, {
+        event: () => undefined,
+        error: (e) => {
+          stop();
+          resolve(e.code);
+        },
+      });
+      seen.push('returned');
+    });
+    expect(await failed).toBe('INVALID_ARGUMENT');
+    expect(seen).toEqual(['returned']);
+  });
 
   it('refuses a method the contract does not have', async () => {
     expect(await router.call('fs.readFile', { path: '/etc/shadow' }, { origin: 'test' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', field: 'method' } });

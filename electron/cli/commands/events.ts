@@ -68,14 +68,12 @@ export const events: Command = async (argv, ctx) => {
   return new Promise<number>((resolve, reject) => {
     // The event log's watcher does not keep Node alive by itself.
     const keepAlive = setInterval(() => undefined, 1 << 30);
-    // Set up before the subscription: it may fail before subscribe returns (input the core refuses at once).
     let ended = false;
-    let stop: (() => void) | undefined = undefined;
     const finish = () => {
       if (ended) return;
       ended = true;
       clearInterval(keepAlive);
-      stop?.();
+      stop();
       watching.dispose();
       release();
     };
@@ -83,13 +81,12 @@ export const events: Command = async (argv, ctx) => {
       finish();
       resolve(0);
     });
-    stop = ctx.client.subscribe('eventLog', { ...filter, tail: limit ?? 10 }, {
+    const stop = ctx.client.subscribe('eventLog', { ...filter, tail: limit ?? 10 }, {
       event: (recs) => recs.forEach(print),
       error: (e) => {
         finish();
         reject(new NovaError(e.code, e.message));
       },
     });
-    if (ended) stop();
   });
 };

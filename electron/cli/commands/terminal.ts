@@ -21,17 +21,13 @@ export const terminal: Command = async (argv, ctx) => {
       else pending.push(data);
     };
     const onInput = (b: Buffer) => send(b.toString('utf8'));
-    // The session may fail before subscribe returns (input the core refuses at once): then the local terminal is never taken.
-    let ended = false;
-    let stop: (() => void) | undefined = undefined;
     const cleanup = () => {
-      ended = true;
       stdin.off('data', onInput);
       if (tty) stdin.setRawMode(false);
       stdin.pause();
-      stop?.();
+      stop();
     };
-    stop = ctx.client.subscribe(
+    const stop = ctx.client.subscribe(
       'terminal',
       { id, cols: process.stdout.columns || 80, rows: process.stdout.rows || 24, ...(command ? { command } : {}) },
       {
@@ -55,10 +51,6 @@ export const terminal: Command = async (argv, ctx) => {
         },
       },
     );
-    if (ended) {
-      stop();
-      return;
-    }
     if (tty) stdin.setRawMode(true);
     stdin.on('data', onInput);
     stdin.resume();

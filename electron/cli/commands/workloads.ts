@@ -180,24 +180,16 @@ export const logs: Command = async (argv, ctx) => {
   const id = await resolveWorkload(ctx.client, positionals[0]!);
   const tail = intFlag(values.tail, 'tail');
   return new Promise<number>((resolve, reject) => {
-    // The stream may fail before subscribe returns (input the core refuses at once): it is closed once it can be.
-    let ended = false;
-    let stop: (() => void) | undefined = undefined;
-    const finish = () => {
-      ended = true;
-      stop?.();
-    };
-    stop = ctx.client.subscribe('logs', { id, follow: values.follow === true, ...(tail !== undefined ? { tail } : {}) }, {
+    const stop = ctx.client.subscribe('logs', { id, follow: values.follow === true, ...(tail !== undefined ? { tail } : {}) }, {
       event: (l) => (values.json ? ctx.io.out(JSON.stringify(l)) : l.stream === 'stderr' ? ctx.io.err(l.line) : ctx.io.out(l.line)),
       error: (e) => {
-        finish();
+        stop();
         reject(new NovaError(e.code, e.message));
       },
       end: () => {
-        finish();
+        stop();
         resolve(0);
       },
     });
-    if (ended) stop();
   });
 };
