@@ -3,6 +3,7 @@ import { METHOD_NAMES } from '../../shared/contract/index.js';
 import { IPC_STREAM, ipcChannelOf, type ServerMessage } from '../../shared/contract/wire.js';
 import type { Router } from '../core/api/router.js';
 import type { Disposable } from '../core/base/lifecycle.js';
+import { coalescer } from '../core/transport/coalesce.js';
 import { subscribeFor, unsubscribe } from '../core/transport/stream-subs.js';
 
 /**
@@ -26,6 +27,23 @@ export function registerIpc(router: Router, isTrusted: (sender: WebContents, fra
     });
   }
 
+  /**
+   * A window's stream messages, as the WebSocket sends them (coalesce.ts): what one turn of
+   * the event loop sends leaves as one IPC message, an array, in order.
+   */
+  const queues = new Map<number, (m: ServerMessage) => void>();
+  const sendTo = (wc: WebContents) => {
+    let q = queues.get(wc.id);
+    if (!q) {
+      q = coalescer<ServerMessage>((batch) => {
+        if (!wc.isDestroyed()) wc.send(IPC_STREAM.message, batch);
+      });
+      queues.set(wc.id, q);
+      wc.once('destroyed', () => queues.delete(wc.id));
+    }
+    return q;
+  };
+
   const subsOf = (wc: WebContents) => {
     let subs = perWindow.get(wc.id);
     if (!subs) {
@@ -44,11 +62,7 @@ export function registerIpc(router: Router, isTrusted: (sender: WebContents, fra
     if (!trusted(e) || typeof msg?.id !== 'number') return;
     const id = msg.id;
     const wc = e.sender;
-    const subs = subsOf(wc);
-    const send = (m: ServerMessage) => {
-      if (!wc.isDestroyed()) wc.send(IPC_STREAM.message, m);
-    };
-    subscribeFor(router, subs, id, msg.stream, msg.input, send, { origin: 'desktop', client: clientOf(wc) });
+    subscribeFor(router, subsOf(wc), id, msg.stream, msg.input, sendTo(wc), { origin: 'desktop', client: clientOf(wc) });
   };
   const onUnsubscribe = (e: IpcMainEvent, msg: { id?: unknown }) => {
     if (!trusted(e) || typeof msg?.id !== 'number') return;
@@ -64,6 +78,7 @@ export function registerIpc(router: Router, isTrusted: (sender: WebContents, fra
       ipcMain.off(IPC_STREAM.unsubscribe, onUnsubscribe);
       for (const subs of perWindow.values()) for (const d of subs.values()) d.dispose();
       perWindow.clear();
+      queues.clear();
     },
   };
 }

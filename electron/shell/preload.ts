@@ -16,11 +16,14 @@ const isStreamName = (n: unknown): n is StreamName => STREAM_NAMES.includes(n as
 let nextId = 1;
 const listeners = new Map<number, (m: ServerMessage) => void>();
 
-ipcRenderer.on(IPC_STREAM.message, (_event, m: ServerMessage) => {
-  const l = listeners.get(m.id);
-  if (!l) return;
-  if (m.t === 'err' || m.t === 'end') listeners.delete(m.id);
-  l(m);
+// One IPC message holds what the core sent in one turn of its event loop, in order (shell/ipc.ts).
+ipcRenderer.on(IPC_STREAM.message, (_event, batch: ServerMessage[]) => {
+  for (const m of batch) {
+    const l = listeners.get(m.id);
+    if (!l) continue;
+    if (m.t === 'err' || m.t === 'end') listeners.delete(m.id);
+    l(m);
+  }
 });
 
 const api: PreloadApi = {

@@ -46,7 +46,7 @@ export function ipcChannelOf(method: MethodName): string {
 export const IPC_STREAM = {
   subscribe: `${IPC_PREFIX}sub`,
   unsubscribe: `${IPC_PREFIX}unsub`,
-  /** main → renderer: { id, ...ServerMessage minus res } */
+  /** main → renderer: an array of stream messages ({ id, ...ServerMessage minus res }), what one turn of the core's event loop sent */
   message: `${IPC_PREFIX}stream`,
 } as const;
 

@@ -67,6 +67,8 @@ export const recorded = {
   exposed: new Map<string, unknown>(),
   rendererInvokes: [] as { channel: string; args: unknown[] }[],
   rendererSends: [] as { channel: string; args: unknown[] }[],
+  /** What the preload listens to, by channel: a test delivers main's messages through these. */
+  rendererListeners: new Map<string, Handler[]>(),
 };
 
 export class FakeBrowserWindow {
@@ -150,7 +152,9 @@ export const electronStub = {
     send: (channel: string, ...args: unknown[]) => {
       recorded.rendererSends.push({ channel, args });
     },
-    on: () => undefined,
+    on: (channel: string, h: Handler) => {
+      recorded.rendererListeners.set(channel, [...(recorded.rendererListeners.get(channel) ?? []), h]);
+    },
   },
 };
 

@@ -138,7 +138,35 @@ describe('the Electron shell, against Electron’s security checklist', () => {
     sub(ev(stranger, top), { id: 1, stream: 'events', input: {} });
     expect(stranger.sent).toEqual([]);
     sub(ev(win.webContents, top), { id: 2, stream: 'nope', input: {} });
-    expect(win.webContents.sent.at(-1)).toMatchObject({ channel: IPC_STREAM.message, args: [{ t: 'err', id: 2, error: { code: 'INVALID_ARGUMENT' } }] });
+    await new Promise((r) => setImmediate(r));
+    expect(win.webContents.sent.at(-1)).toMatchObject({ channel: IPC_STREAM.message, args: [[{ t: 'err', id: 2, error: { code: 'INVALID_ARGUMENT' } }]] });
+  });
+
+  it('sends what the core streams in one turn of its event loop as one IPC message, in order', async () => {
+    const top = { url: page, parent: null };
+    const sub = recorded.ipcListeners.get(IPC_STREAM.subscribe)![0]!;
+    const before = win.webContents.sent.length;
+    // Three subscriptions refused in the same turn.
+    sub({ sender: win.webContents, senderFrame: top }, { id: 10, stream: 'nope', input: {} });
+    sub({ sender: win.webContents, senderFrame: top }, { id: 11, stream: 'nope1', input: {} });
+    sub({ sender: win.webContents, senderFrame: top }, { id: 12, stream: 'nope2', input: {} });
+    await new Promise((r) => setImmediate(r));
+    const sent = win.webContents.sent.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.channel).toBe(IPC_STREAM.message);
+    const batch = sent[0]!.args[0] as { t: string; id: number }[];
+    expect(batch.map((m) => [m.t, m.id])).toEqual([
+      ['err', 10],
+      ['err', 11],
+      ['err', 12],
+    ]);
+    // A window gone before the turn ends gets nothing (Electron throws on a destroyed one).
+    const gone = createContents(page);
+    recorded.windows.push({ webContents: gone } as never);
+    sub({ sender: gone, senderFrame: top }, { id: 13, stream: 'nope', input: {} });
+    gone.destroyed = true;
+    await new Promise((r) => setImmediate(r));
+    expect(gone.sent).toEqual([]);
   });
 
   it('gives the page a preload with the contract’s two verbs and nothing else', async () => {
@@ -153,6 +181,25 @@ describe('the Electron shell, against Electron’s security checklist', () => {
     expect(recorded.rendererInvokes).toEqual([{ channel: ipcChannelOf('drivers.list'), args: [{ input: {}, op: undefined }] }]);
     api.subscribe('shell', {}, () => undefined);
     expect(recorded.rendererSends).toEqual([]);
+    // One IPC message from main carries several subscriptions' messages: each reaches its own
+    // listener, in order, and nothing reaches a subscription after its end or its unsubscribe.
+    const a: unknown[] = [];
+    const b: unknown[] = [];
+    api.subscribe('events', {}, (m) => a.push(m));
+    const stopB = api.subscribe('events', {}, (m) => b.push(m));
+    const [idA, idB] = recorded.rendererSends.slice(-2).map((s) => (s.args[0] as { id: number }).id);
+    const deliver = (batch: unknown[]) => recorded.rendererListeners.get(IPC_STREAM.message)!.forEach((h) => h({}, batch));
+    deliver([
+      { t: 'ev', id: idA, e: 1 },
+      { t: 'ev', id: idB, e: 2 },
+      { t: 'ev', id: idA, e: 3 },
+      { t: 'end', id: idA },
+      { t: 'ev', id: idA, e: 4 },
+    ]);
+    stopB();
+    deliver([{ t: 'ev', id: idB, e: 5 }]);
+    expect(a).toEqual([{ t: 'ev', id: idA, e: 1 }, { t: 'ev', id: idA, e: 3 }, { t: 'end', id: idA }]);
+    expect(b).toEqual([{ t: 'ev', id: idB, e: 2 }]);
   });
 
   it('has a strict Content-Security-Policy on its page, with no remote source', () => {

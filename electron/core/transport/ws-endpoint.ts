@@ -4,6 +4,7 @@ import type { ClientMessage, ServerMessage } from '../../../shared/contract/wire
 import type { Disposable } from '../base/lifecycle.js';
 import type { Router } from '../api/router.js';
 import type { Origin } from '../drivers/driver.js';
+import { coalescer } from './coalesce.js';
 import { subscribeFor, unsubscribe } from './stream-subs.js';
 
 /** Frames larger than this are refused: no client of ours sends them. */
@@ -19,24 +20,17 @@ export function serveContract(ws: WebSocket, router: Router, origin: Origin): Di
   const subs = new Map<number, Disposable>();
   // What this socket opens (a terminal session) only this socket may use.
   const client = `ws-${randomUUID()}`;
-  // What is sent in one turn of the event loop waits here and leaves as ONE frame (a JSON
-  // array when there are several): a second of 1,000 workload changes is one message the
-  // page handles in one task, not 1,000 tasks that starve its frames.
-  let pending: ServerMessage[] = [];
-  const flush = () => {
-    const batch = pending;
-    pending = [];
+  // One frame per turn of the event loop (coalesce.ts): a JSON array when there are several.
+  const queue = coalescer<ServerMessage>((batch) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       ws.close(1011, 'client is not reading');
       return;
     }
     ws.send(JSON.stringify(batch.length === 1 ? batch[0] : batch));
-  };
-
+  });
   const send = (m: ServerMessage) => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (pending.push(m) === 1) setImmediate(flush);
+    if (ws.readyState === ws.OPEN) queue(m);
   };
 
   ws.on('message', (raw, isBinary) => {
