@@ -9,17 +9,27 @@ interface TraceEvent {
   tid: number;
   ts: number;
   dur?: number;
+  /** The thread's CPU time within the event, where Chromium records it. */
+  tdur?: number;
   args?: { name?: string; data?: { frame?: string; frames?: { frame: string; processId: number; isOutermostMainFrame?: boolean }[]; processId?: number } };
 }
 
 const CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'];
 
+/** A task's wall time, and the CPU time its thread got within it (NaN where the trace has none). */
+export interface TaskTime {
+  ms: number;
+  cpuMs: number;
+}
+
 /**
- * The longest task on the page's main thread while fn ran, from Chromium's own trace, in ms.
+ * The longest task on the page's main thread while fn ran, from Chromium's own trace, in ms,
+ * with its thread's CPU time: on a busy machine the two part when the thread waits for a
+ * core (or on another process) inside the task.
  * Traced through a CDP session of the page's own (not browser.startTracing, whose state
  * outlives a page whose renderer died: no later trace could start in that browser).
  */
-export async function longestTask(page: Page, fn: () => Promise<void>): Promise<number> {
+export async function longestTask(page: Page, fn: () => Promise<void>): Promise<TaskTime> {
   const cdp = await page.context().newCDPSession(page);
   try {
     await cdp.send('Tracing.start', { transferMode: 'ReturnAsStream', traceConfig: { includedCategories: CATEGORIES } });
@@ -62,24 +72,24 @@ function pageProcesses(events: TraceEvent[]): Set<number> | undefined {
   return pids;
 }
 
-function longestOf(trace: { traceEvents: TraceEvent[] }): number {
+function longestOf(trace: { traceEvents: TraceEvent[] }): TaskTime {
   const pids = pageProcesses(trace.traceEvents);
   const mains = new Set(
     trace.traceEvents.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && (!pids || pids.has(e.pid))).map((e) => `${e.pid}:${e.tid}`),
   );
   // The page's main thread is the one of its renderers that worked the most.
-  const busy = new Map<string, { total: number; max: number }>();
+  const busy = new Map<string, { total: number; max: TraceEvent | undefined }>();
   for (const e of trace.traceEvents) {
     if (e.ph !== 'X' || (e.name !== 'RunTask' && e.name !== 'ThreadControllerImpl::RunTask')) continue;
     const key = `${e.pid}:${e.tid}`;
     if (!mains.has(key)) continue;
-    const b = busy.get(key) ?? { total: 0, max: 0 };
+    const b = busy.get(key) ?? { total: 0, max: undefined };
     b.total += e.dur ?? 0;
-    b.max = Math.max(b.max, e.dur ?? 0);
+    if ((e.dur ?? 0) > (b.max?.dur ?? -1)) b.max = e;
     busy.set(key, b);
   }
-  const top = [...busy.values()].sort((a, b) => b.total - a.total)[0];
-  return (top?.max ?? 0) / 1000;
+  const top = [...busy.values()].sort((a, b) => b.total - a.total)[0]?.max;
+  return { ms: (top?.dur ?? 0) / 1000, cpuMs: top?.tdur !== undefined ? top.tdur / 1000 : NaN };
 }
 
 /**
