@@ -106,13 +106,13 @@ export function snapshotOps(ctx: ContainerContext) {
       }
     },
 
-    /** With the workload go its snapshots; an image still in use by another container stays. */
-    /** The tags of a workload's snapshot images. */
+    /** The tags of a workload's snapshot images: with the workload go its snapshots (removeAll). */
     listAll: async (f: Found): Promise<string[]> => {
       const repo = repoOf(f);
       const images = await f.engine.docker.listImages({ filters: { reference: [repo] } } as object).catch(() => []);
       return images.flatMap((img) => (img.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`)));
     },
+    /** An image still in use by another container stays. */
     removeAll: async (f: Found, tags: string[]): Promise<void> => {
       // One after another, as made: a later snapshot's image may be a child of an earlier one.
       for (const t of tags) await f.engine.docker.getImage(t).remove().catch(() => undefined);
