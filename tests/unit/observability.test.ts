@@ -229,6 +229,25 @@ describe('what the watchers saw, beside our own operations', () => {
     expect(written().at(-1)).toBe('seen exited');
     events.dispose();
   });
+
+  it('does not write after another process’s operation the state its workload was in before that operation began', () => {
+    const { events, rec, id, written } = setup();
+    const cli = new EventLog(join(events.file.path, '..'), () => 'h', (l) => l);
+    cli.append({ kind: 'operation', origin: 'cli', method: 'workloads.create', op: 'c1', result: 'ok', durationMs: 9, workloadId: id, state: 'stopped' });
+    pause(300); // the CLI's next command starts up meanwhile
+    rec.onObserved('process', info(id, 'stopped')); // this process's watcher meets the new workload, as it was made…
+    pause(70);
+    // …and the CLI's start, begun after that, lands within the grace: the state seen is what it started from.
+    cli.append({ kind: 'operation', origin: 'cli', method: 'workloads.start', op: 'c2', result: 'ok', durationMs: 29, workloadId: id, state: 'running' });
+    pause(250);
+    expect(written()).toEqual(['workloads.create stopped', 'workloads.start running']);
+    // What is seen once the start had begun is news, written after it.
+    rec.onObserved('process', info(id, 'crashed'));
+    pause(250);
+    expect(written()).toEqual(['workloads.create stopped', 'workloads.start running', 'seen crashed']);
+    cli.dispose();
+    events.dispose();
+  });
 });
 
 describe('the diagnostics archive', () => {

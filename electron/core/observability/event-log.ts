@@ -51,17 +51,20 @@ export class EventLog implements Disposable {
   }
 
   /**
-   * Append a change a driver reported unless the log already says it: every long-lived
-   * NovaCron process watches the drivers, and each would otherwise write the same crash.
+   * Append a change a driver reported unless the log already says it (`said`, given the
+   * recent relevant records, newest first): every long-lived NovaCron process watches the
+   * drivers, and each would otherwise write the same crash. Decided under the log's lock,
+   * so two processes never both write it.
    */
-  appendObserved(r: NewRecord, sameAs: (latest: EventRecord) => boolean, relevant: (rec: EventRecord) => boolean): EventRecord | undefined {
+  appendObserved(r: NewRecord, said: (relevantNewestFirst: EventRecord[]) => boolean, relevant: (rec: EventRecord) => boolean): EventRecord | undefined {
     const rec = this.stamp(r);
     const written = this.appender.appendUnless(JSON.stringify(rec), (recent) => {
+      const found: EventRecord[] = [];
       for (const line of recent) {
         const prev = parseEventLine(line);
-        if (prev && relevant(prev)) return sameAs(prev);
+        if (prev && relevant(prev)) found.push(prev);
       }
-      return false;
+      return said(found);
     });
     return written ? rec : undefined;
   }

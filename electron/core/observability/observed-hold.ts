@@ -5,6 +5,8 @@ import type { WorkloadChange } from '../drivers/driver.js';
 export const OBSERVED_GRACE_MS = 100;
 /** However long an operation of ours runs, what a watcher saw meanwhile is written after this long. */
 export const OBSERVED_MAX_HOLD_MS = 10_000;
+/** A watcher reports what it read up to this long before (a listing reads its workloads one after another). */
+export const OBSERVED_LAG_MS = 50;
 
 interface Held {
   driver: DriverId;
@@ -25,7 +27,8 @@ const workloadOf = (c: WorkloadChange): string | undefined => (c.type === 'upser
  * - while an operation of this process on that workload (or a create on that driver) runs;
  *   then only its last state is kept, the states in between being the operation's doing;
  * - OBSERVED_GRACE_MS in any case, for an operation of another process (the CLI's start)
- *   to append its record, which the state's record is then compared with.
+ *   to append its record, which the state's record is then compared with (the recorder
+ *   also tells a state seen before that operation began from its effect: seenAt).
  * Order is kept per workload; a notice waits behind that workload's held states, and what
  * was seen before an operation began is written when it begins.
  */
@@ -34,7 +37,7 @@ export class ObservedHold {
   private queue: Held[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly write: (driver: DriverId, change: WorkloadChange) => void) {}
+  constructor(private readonly write: (driver: DriverId, change: WorkloadChange, seenAt: number) => void) {}
 
   /**
    * An operation began: on a workload (its id), or a create on a driver (no id yet). What
@@ -46,7 +49,7 @@ export class ObservedHold {
     const before = this.queue.filter(mine);
     if (before.length > 0) {
       this.queue = this.queue.filter((h) => !mine(h));
-      for (const h of before) this.write(h.driver, h.change);
+      for (const h of before) this.write(h.driver, h.change, h.since);
     }
     this.running.set(key, (this.running.get(key) ?? 0) + 1);
   }
@@ -87,7 +90,7 @@ export class ObservedHold {
     for (const h of ready) if (h.duringOp && h.change.type !== 'notice') lastDuringOp.set(workloadOf(h.change), h);
     for (const h of ready) {
       if (h.duringOp && h.change.type !== 'notice' && lastDuringOp.get(workloadOf(h.change)) !== h) continue;
-      this.write(h.driver, h.change);
+      this.write(h.driver, h.change, h.since);
     }
     if (this.queue.length > 0) this.timer = setTimeout(() => this.flush(false), OBSERVED_GRACE_MS).unref();
   }

@@ -7,7 +7,7 @@ import type { DriverId } from '../../../shared/ids.js';
 import type { WorkloadChange } from '../drivers/driver.js';
 import type { EventLog, NewRecord } from './event-log.js';
 import type { Logger } from './logger.js';
-import { ObservedHold } from './observed-hold.js';
+import { OBSERVED_LAG_MS, ObservedHold } from './observed-hold.js';
 
 /** The lifecycle operations the event log records; reads (list, inspect, stats…) are only logged at debug. */
 export const RECORDED_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
@@ -67,6 +67,25 @@ function targetOf(method: MethodName, input: Input): string | undefined {
 }
 
 /**
+ * Whether the log already says the state a watcher saw at seenAt (its records of the
+ * workload, newest first). Said by the latest record; or, when that record is of an
+ * operation that may have begun after the watcher read the workload (another process's
+ * start landing within the grace, say), by the record before that operation: the state
+ * seen is then the one the operation began from, and written after its record it would
+ * read as a change that followed it.
+ */
+export function alreadySaid(records: EventRecord[], state: WorkloadState | 'removed', seenAt: number): boolean {
+  const [latest, ...older] = records;
+  if (!latest) return false;
+  if (stateOf(latest) === state) return true;
+  if (latest.kind !== 'operation') return false;
+  const began = Date.parse(latest.ts) - latest.durationMs;
+  if (seenAt - OBSERVED_LAG_MS >= began) return false;
+  const before = older.find((r) => Date.parse(r.ts) <= began);
+  return before !== undefined && stateOf(before) === state;
+}
+
+/**
  * Turns what the core does into the event log and the structured log: every call the
  * router answers (a lifecycle operation becomes a record with who, what, result and
  * duration), and every change a driver reports by itself.
@@ -74,7 +93,7 @@ function targetOf(method: MethodName, input: Input): string | undefined {
 export class Recorder {
   /** Names of workloads seen lately, so a delete can say what it deleted. */
   private readonly names = new Map<string, string>();
-  private readonly hold = new ObservedHold((driver, change) => this.writeObserved(driver, change));
+  private readonly hold = new ObservedHold((driver, change, seenAt) => this.writeObserved(driver, change, seenAt));
   writeErrors = 0;
 
   constructor(
@@ -176,14 +195,14 @@ export class Recorder {
     this.hold.dispose();
   }
 
-  private writeObserved(driver: DriverId, change: WorkloadChange): void {
+  private writeObserved(driver: DriverId, change: WorkloadChange, seenAt: number): void {
     try {
       if (change.type === 'notice') {
         const workloadId = change.workloadId;
         const rec: NewRecord = { kind: 'notice', level: change.level, message: change.message, driver, ...(workloadId ? { workloadId, ...this.nameOf(workloadId) } : {}) };
         this.events.appendObserved(
           rec,
-          (prev) => Date.now() - Date.parse(prev.ts) < NOTICE_DEDUP_MS,
+          ([prev]) => prev !== undefined && Date.now() - Date.parse(prev.ts) < NOTICE_DEDUP_MS,
           (prev) => prev.kind === 'notice' && prev.message === change.message && prev.workloadId === workloadId,
         );
         this.log[change.level === 'info' ? 'info' : change.level === 'warning' ? 'warn' : 'error']({ driver, workloadId }, change.message);
@@ -202,7 +221,7 @@ export class Recorder {
       };
       const written = this.events.appendObserved(
         rec,
-        (prev) => stateOf(prev) === state,
+        (records) => alreadySaid(records, state, seenAt),
         (prev) => prev.workloadId === id && stateOf(prev) !== undefined,
       );
       if (written) this.log.info({ driver, workloadId: id, state }, 'workload state changed');
