@@ -29,7 +29,10 @@ export function registerIpc(router: Router, isTrusted: (sender: WebContents, fra
 
   /**
    * A window's stream messages, as the WebSocket sends them (coalesce.ts): what one turn of
-   * the event loop sends leaves as one IPC message, an array, in order.
+   * the event loop sends leaves as one IPC message, an array, in order. A call's answer
+   * (ipcMain.handle) is not in that queue and may reach the page before the stream
+   * messages of its last turn; the page takes neither as older than the other (an op's
+   * progress after its answer is dropped, the upsert an op publishes carries its answer).
    */
   const queues = new Map<number, (m: ServerMessage) => void>();
   const sendTo = (wc: WebContents) => {
