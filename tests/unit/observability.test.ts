@@ -8,7 +8,7 @@ import type { WorkloadInfo, WorkloadState } from '../../shared/model.js';
 import { describeEvent, matchesFilter } from '../../shared/observability.js';
 import { sinceFlag } from '../../electron/cli/commands/events.js';
 import { tarGz } from '../../electron/core/observability/diag/tar.js';
-import { JsonlAppender, readLinesBackward } from '../../electron/core/observability/jsonl.js';
+import { JsonlAppender, readLinesBackward, tailLinesLazy, tailLinesSync } from '../../electron/core/observability/jsonl.js';
 import { render } from '../../electron/core/observability/prometheus/format.js';
 import { parseListen, readScrapeToken } from '../../electron/core/observability/prometheus/endpoint.js';
 import { OpStats } from '../../electron/core/observability/prometheus/op-stats.js';
@@ -128,6 +128,13 @@ describe('the rotating JSON-lines appender', () => {
     const back: string[] = [];
     for await (const l of readLinesBackward(file)) back.push(l);
     expect(back.reverse()).toEqual(lines);
+    // The lazy tail (8 KiB first, then the rest) reads the same lines as the whole tail, window cut or not.
+    for (const bytes of [100, 8 * 1024, 8 * 1024 + 1, 20_000, 64 * 1024, 1 << 30]) {
+      expect([...tailLinesLazy(file.path, bytes)], `${bytes} bytes`).toEqual(tailLinesSync(file.path, bytes));
+    }
+    const [newest, next] = tailLinesLazy(file.path, 64 * 1024);
+    expect([newest, next]).toEqual([lines.at(-1), lines.at(-2)]);
+    expect([...tailLinesLazy(join(dir, 'none.jsonl'), 1024)]).toEqual([]);
   });
 });
 

@@ -44,6 +44,11 @@ export class EventLog implements Disposable {
     return { ts: new Date().toISOString(), id: `${process.pid}.${++this.seq}.${this.tag}`, host: this.host(), pid: process.pid, ...r };
   }
 
+  /** Whether this log (this process's writer) appended the record. */
+  wrote(r: EventRecord): boolean {
+    return r.id.endsWith(`.${this.tag}`) && r.pid === process.pid;
+  }
+
   append(r: NewRecord): EventRecord {
     const rec = this.stamp(r);
     this.appender.append(JSON.stringify(rec));
@@ -56,16 +61,19 @@ export class EventLog implements Disposable {
    * drivers, and each would otherwise write the same crash. Decided under the log's lock,
    * so two processes never both write it.
    */
-  appendObserved(r: NewRecord, said: (relevantNewestFirst: EventRecord[]) => boolean, relevant: (rec: EventRecord) => boolean): EventRecord | undefined {
+  appendObserved(r: NewRecord, said: (relevantNewestFirst: Iterable<EventRecord>) => boolean, relevant: (rec: EventRecord) => boolean): EventRecord | undefined {
     const rec = this.stamp(r);
-    const written = this.appender.appendUnless(JSON.stringify(rec), (recent) => {
-      const found: EventRecord[] = [];
-      for (const line of recent) {
-        const prev = parseEventLine(line);
-        if (prev && relevant(prev)) found.push(prev);
-      }
-      return said(found);
-    });
+    // Read and parsed only as far as `said` looks: usually the newest few lines.
+    const written = this.appender.appendUnless(JSON.stringify(rec), (recent) =>
+      said(
+        (function* () {
+          for (const line of recent) {
+            const prev = parseEventLine(line);
+            if (prev && relevant(prev)) yield prev;
+          }
+        })(),
+      ),
+    );
     return written ? rec : undefined;
   }
 

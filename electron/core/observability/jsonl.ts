@@ -108,9 +108,9 @@ export class JsonlAppender implements Disposable {
    * Append unless `skip` says the recent lines already hold it, deciding under the
    * lock so two processes seeing the same change write it once.
    */
-  appendUnless(line: string, skip: (recentNewestFirst: string[]) => boolean): boolean {
+  appendUnless(line: string, skip: (recentNewestFirst: Iterable<string>) => boolean): boolean {
     const written = withFileLockSync(this.lockDir, () => {
-      if (skip(tailLinesSync(this.file.path, 64 * 1024))) return false;
+      if (skip(tailLinesLazy(this.file.path, 64 * 1024))) return false;
       this.writeLine(line);
       return true;
     });
@@ -193,6 +193,49 @@ export class JsonlAppender implements Disposable {
 }
 
 /** The last lines of a file (at most `bytes` of it), newest first; the first line may be partial and is dropped. */
+/** Tail chunks: the newest lines are usually all a caller reads, so the first read is small. */
+const TAIL_FIRST_CHUNK = 8 * 1024;
+
+/**
+ * The lines of the last `bytes` of the file, newest first, read backwards as they are asked
+ * for (8 KiB, then the rest): deciding whether a change is news usually takes a few lines.
+ */
+export function* tailLinesLazy(path: string, bytes: number): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if (isNodeError(e, 'ENOENT')) return;
+    throw e;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - bytes);
+    let end = size;
+    /** The part of a line that began before the chunk just read: it waits for the chunk before. */
+    let carry = Buffer.alloc(0);
+    for (let chunk = TAIL_FIRST_CHUNK; end > start; chunk = bytes) {
+      const from = Math.max(start, end - chunk);
+      const buf = Buffer.alloc(end - from);
+      readSync(fd, buf, 0, buf.length, from);
+      const data = carry.length ? Buffer.concat([buf, carry]) : buf;
+      end = from;
+      let whole = data;
+      carry = Buffer.alloc(0);
+      // Not yet at the window's start, or the window begins mid-file (as tailLinesSync, its first line is dropped).
+      if (from > start || start > 0) {
+        const nl = data.indexOf(10);
+        if (from > start) carry = nl < 0 ? data : data.subarray(0, nl);
+        whole = nl < 0 ? Buffer.alloc(0) : data.subarray(nl + 1);
+      }
+      const lines = whole.toString('utf8').split('\n');
+      for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.length > 0) yield lines[i]!;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function tailLinesSync(path: string, bytes: number): string[] {
   let fd: number;
   try {

@@ -49,15 +49,30 @@ export class ObservedHold {
     const before = this.queue.filter(mine);
     if (before.length > 0) {
       this.queue = this.queue.filter((h) => !mine(h));
-      for (const h of before) this.write(h.driver, h.change, h.since);
+      // Written while the operation waits for its engine, not on its way there; end() writes them if it comes first.
+      this.before.push(...before);
+      this.beforeTimer ??= setImmediate(() => this.writeBefore());
     }
     this.running.set(key, (this.running.get(key) ?? 0) + 1);
   }
 
   end(key: string): void {
+    this.writeBefore();
     const n = (this.running.get(key) ?? 1) - 1;
     if (n > 0) this.running.set(key, n);
     else this.running.delete(key);
+  }
+
+  /** What was seen before operations began, not written yet: before any of their records. */
+  private before: Held[] = [];
+  private beforeTimer: NodeJS.Immediate | undefined;
+
+  private writeBefore(): void {
+    if (this.beforeTimer) clearImmediate(this.beforeTimer);
+    this.beforeTimer = undefined;
+    const before = this.before;
+    this.before = [];
+    for (const h of before) this.write(h.driver, h.change, h.since);
   }
 
   add(driver: DriverId, change: WorkloadChange): void {
@@ -68,6 +83,7 @@ export class ObservedHold {
   /** Write what may go now (all of it when `all`: the process is about to exit). */
   flush(all: boolean): void {
     this.timer = undefined;
+    this.writeBefore(); // older than anything in the queue
     const now = Date.now();
     const blocked = new Set<string>();
     const ready: Held[] = [];
@@ -97,6 +113,7 @@ export class ObservedHold {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.writeBefore();
     this.flush(true);
   }
 

@@ -72,17 +72,23 @@ function targetOf(method: MethodName, input: Input): string | undefined {
  * operation that may have begun after the watcher read the workload (another process's
  * start landing within the grace, say), by the record before that operation: the state
  * seen is then the one the operation began from, and written after its record it would
- * read as a change that followed it.
+ * read as a change that followed it. Only another process's operation is looked past this
+ * way (`own` tells this process's records): the hold orders what was seen around our own.
  */
-export function alreadySaid(records: EventRecord[], state: WorkloadState | 'removed', seenAt: number): boolean {
-  const [latest, ...older] = records;
-  if (!latest) return false;
-  if (stateOf(latest) === state) return true;
-  if (latest.kind !== 'operation') return false;
-  const began = Date.parse(latest.ts) - latest.durationMs;
-  if (seenAt - OBSERVED_LAG_MS >= began) return false;
-  const before = older.find((r) => Date.parse(r.ts) <= began);
-  return before !== undefined && stateOf(before) === state;
+export function alreadySaid(records: Iterable<EventRecord>, state: WorkloadState | 'removed', seenAt: number, own: (r: EventRecord) => boolean): boolean {
+  let began: number | undefined;
+  for (const r of records) {
+    if (began === undefined) {
+      if (stateOf(r) === state) return true;
+      // Our own operations order what was seen around them themselves (ObservedHold).
+      if (r.kind !== 'operation' || own(r)) return false;
+      began = Date.parse(r.ts) - r.durationMs;
+      if (seenAt - OBSERVED_LAG_MS >= began) return false;
+    } else if (Date.parse(r.ts) <= began) {
+      return stateOf(r) === state;
+    }
+  }
+  return false;
 }
 
 /**
@@ -221,7 +227,7 @@ export class Recorder {
       };
       const written = this.events.appendObserved(
         rec,
-        (records) => alreadySaid(records, state, seenAt),
+        (records) => alreadySaid(records, state, seenAt, (r) => this.events.wrote(r)),
         (prev) => prev.workloadId === id && stateOf(prev) !== undefined,
       );
       if (written) this.log.info({ driver, workloadId: id, state }, 'workload state changed');
