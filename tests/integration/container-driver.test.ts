@@ -341,6 +341,25 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     for (const w of [hog, quitter]) await client.call('workloads.delete', { id: w.id, force: true });
   });
 
+  it('reads the engine events of its own operation once the operation has ended, in one inspect, not beside it', async () => {
+    // A shell as PID 1 ignores SIGTERM: the stop sends it, waits 1 s and kills (events kill, kill, die, stop meanwhile).
+    const w = await make('own', { cmd: 'sh', args: ['-c', 'while :; do sleep 1; done'], start: true });
+    await until('its start seen', () => events.find((e) => e.type === 'workload' && e.info.id === w.id && e.info.state === 'running'), (e) => e !== undefined);
+    await new Promise((r) => setTimeout(r, 300)); // the watcher's reads of the create and the start are done
+    const from = events.length;
+    const states = () => events.slice(from).flatMap((e) => (e.type === 'workload' && e.info.id === w.id ? [e.info.state] : []));
+    const stopping = client.call('workloads.stop', { id: w.id, timeoutSec: 1 });
+    await new Promise((r) => setTimeout(r, 700)); // SIGTERM sent, its kill event long in
+    expect(states()).toEqual([]); // nothing read beside the stop
+    await stopping;
+    await new Promise((r) => setTimeout(r, 500));
+    // The stop's answer, and at most one read of its four events, after it.
+    expect(states().length).toBeGreaterThanOrEqual(1);
+    expect(states().length).toBeLessThanOrEqual(2);
+    expect(new Set(states())).toEqual(new Set(['stopped']));
+    await client.call('workloads.delete', { id: w.id, force: true });
+  });
+
   it('refuses bad input before the engine sees it, and maps engine errors keeping their message', async () => {
     const bad = (extra: Record<string, unknown>) => make('bad', extra);
     await expect(bad({ image: 'Bad Image' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'image' });

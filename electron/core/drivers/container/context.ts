@@ -166,7 +166,28 @@ export class ContainerContext {
     checkLocal(local);
     // A migration of this workload that a killed NovaCron left half-done is finished first.
     await this.migrations.settle();
-    return withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, fn);
+    return this.underway(local, withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, fn));
+  }
+
+  /** Operations of this process under way, by local id, each settled when it ends (busy()). */
+  private readonly ops = new Map<string, Promise<void>>();
+
+  /** Track an operation on `local` while it runs: the event watcher waits for it (events.ts). */
+  underway<T>(local: string, op: Promise<T>): Promise<T> {
+    const ended = op.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.ops.set(local, ended);
+    void ended.then(() => {
+      if (this.ops.get(local) === ended) this.ops.delete(local);
+    });
+    return op;
+  }
+
+  /** Settles when this process's operation on `local` has ended; undefined when none runs. */
+  busy(local: string): Promise<void> | undefined {
+    return this.ops.get(local);
   }
 }
 

@@ -23,6 +23,20 @@ interface EngineEvent {
 /** Retries once the engine is gone: quick, and never more than 2 s apart, so it is seen again soon after it returns. */
 const RETRY_MS = [500, 1000, 2000];
 
+/** How long an event waits for this process's operation on its container before it is read anyway. */
+const OP_WAIT_MAX_MS = 10_000;
+
+/** Settles when p does, or after ms, whichever comes first. */
+const boundedWait = (p: Promise<void>, ms: number) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    void p.then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
 /**
  * The engine's event stream → workload changes: a crash, an OOM kill, a start from
  * `docker start` reach the UI without polling. When the engine goes away we say so once,
@@ -32,7 +46,13 @@ const RETRY_MS = [500, 1000, 2000];
 export function watchEngine(
   engine: Engine,
   emit: (c: WorkloadChange) => void,
-  opts: { label?: string; list: (signal: AbortSignal) => Promise<Dockerode.ContainerInspectInfo[]>; images?: ImageDefaults },
+  opts: {
+    label?: string;
+    list: (signal: AbortSignal) => Promise<Dockerode.ContainerInspectInfo[]>;
+    images?: ImageDefaults;
+    /** This process's operation on a workload (local id), while one runs: its events are read once it ends. */
+    busy?: (local: string) => Promise<void> | undefined;
+  },
 ): Disposable {
   const ac = new AbortController();
   const where = engine.address.text;
@@ -41,6 +61,10 @@ export function watchEngine(
   let failures = 0;
   /** Engine container id → workload id, to name what was destroyed. */
   const ids = new Map<string, string>();
+  /** Per container: its events in order, and the number of its newest one. */
+  const chains = new Map<string, Promise<void>>();
+  const newest = new Map<string, number>();
+  let seq = 0;
 
   const upsert = (c: Dockerode.ContainerInspectInfo) => {
     const info = infoOf(c, opts.label);
@@ -48,10 +72,8 @@ export function watchEngine(
     emit({ type: 'upsert', info });
   };
 
-  const onEvent = async (e: EngineEvent) => {
-    const action = (e.Action ?? e.status ?? '').split(':')[0]!;
-    const id = e.Actor?.ID ?? e.id;
-    if (e.Type !== 'container' || !id || !STATE_ACTIONS.has(action)) return;
+  /** `during`: this process's operation on the container that was running when the event came. */
+  const onEvent = async (e: EngineEvent, id: string, action: string, n: number, during: Promise<void> | undefined) => {
     const attrs = e.Actor?.Attributes ?? {};
     const wid = ids.get(id) ?? workloadId(D, localIdOf({ Id: id, Labels: attrs }));
     if (action === 'destroy') {
@@ -61,6 +83,13 @@ export function watchEngine(
     }
     if (action === 'oom') {
       emit({ type: 'notice', level: 'error', message: `container '${attrs.name ?? id.slice(0, 12)}' ran out of memory: the kernel killed a process in it (OOM)`, workloadId: wid });
+    }
+    // The engine sends an operation's events before its answer. Those that come while an operation
+    // of this process runs on the container are read once it has ended, in one inspect for all of
+    // them (the newest), rather than beside it: each inspect would contend with it in dockerd.
+    if (during) {
+      await boundedWait(during, OP_WAIT_MAX_MS);
+      if (newest.get(id) !== n) return;
     }
     try {
       upsert(await engine.docker.getContainer(id).inspect({ abortSignal: ac.signal } as object));
@@ -85,7 +114,6 @@ export function watchEngine(
       }
       failures = 0;
       let buf = '';
-      let chain = Promise.resolve();
       s.on('data', (chunk: Buffer) => {
         buf += chunk.toString('utf8');
         const parts = buf.split('\n');
@@ -95,8 +123,20 @@ export function watchEngine(
           const ev = JSON.parse(line) as EngineEvent;
           // At once, not in the chain behind inspects: a create right after a retag must not read the old defaults.
           if (ev.Type === 'image') opts.images?.changed(where, { action: ev.Action ?? ev.status ?? '', id: ev.Actor?.ID ?? ev.id, name: ev.Actor?.Attributes?.name });
-          // In order: a die must not overtake the start before it.
-          chain = chain.then(() => onEvent(ev)).catch(() => undefined);
+          const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
+          const id = ev.Actor?.ID ?? ev.id;
+          if (ev.Type !== 'container' || !id || !STATE_ACTIONS.has(action)) continue;
+          // In order per container: a die must not overtake the start before it.
+          const n = ++seq;
+          newest.set(id, n);
+          const during = opts.busy?.(localIdOf({ Id: id, Labels: ev.Actor?.Attributes ?? {} }));
+          const next = (chains.get(id) ?? Promise.resolve()).then(() => onEvent(ev, id, action, n, during)).catch(() => undefined);
+          chains.set(id, next);
+          void next.then(() => {
+            if (chains.get(id) !== next) return;
+            chains.delete(id);
+            newest.delete(id);
+          });
         }
       });
       let over = false;

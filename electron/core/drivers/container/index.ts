@@ -89,6 +89,38 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
     return call(`create '${name}'`, () => engine.docker.createContainer({ ...body, abortSignal: op.signal }));
   };
 
+  const createAs = async (s: ContainerCreateSpec, id: string, op: OpContext): Promise<WorkloadInfo> => {
+    const engine = await home();
+    const body = createOptions(s, { id, origin: op.origin, node: ctx.node });
+    // A container only created is answered from what was asked and the image's default command (createdInfoOf):
+    // known from an earlier create while the engine's events say the image is unchanged (ImageDefaults), else
+    // read alongside the create rather than an inspect after it.
+    const where = engine.address.text;
+    const known = s.start ? undefined : ctx.imageDefaults.get(where, s.image);
+    const since = ctx.imageDefaults.generation(where);
+    const reading = s.start || known ? undefined : engine.docker.getImage(s.image).inspect({ abortSignal: op.signal } as object);
+    reading?.catch(() => undefined); // an image the engine lacks is pulled by the create, and read again below
+    const created = await createPulling(engine, s.image, s.name, body, op);
+    if (!s.start) {
+      let config = known;
+      if (!config) {
+        const image = await reading!.catch(() => call('inspect', () => engine.docker.getImage(s.image).inspect()));
+        ctx.imageDefaults.set(where, s.image, since, image);
+        config = image.Config;
+      }
+      ctx.madeId(id, engine, created.id);
+      return createdInfoOf(body, config);
+    }
+    try {
+      await call(`start '${s.name}'`, () => created.start());
+    } catch (e) {
+      // `run` that cannot start leaves nothing behind.
+      await created.remove({ force: true }).catch(() => undefined);
+      throw e;
+    }
+    return ctx.info(ctx.made(id, engine, await call('inspect', () => created.inspect())));
+  };
+
   const driver: Driver = {
     id: D,
     name: 'Docker',
@@ -127,36 +159,9 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
     async create(spec, op) {
       const s = spec as ContainerCreateSpec;
       checkRef(s.image, 'image');
-      const engine = await home();
       const id = randomBytes(6).toString('hex');
-      const body = createOptions(s, { id, origin: op.origin, node: ctx.node });
-      // A container only created is answered from what was asked and the image's default command (createdInfoOf):
-      // known from an earlier create while the engine's events say the image is unchanged (ImageDefaults), else
-      // read alongside the create rather than an inspect after it.
-      const where = engine.address.text;
-      const known = s.start ? undefined : ctx.imageDefaults.get(where, s.image);
-      const since = ctx.imageDefaults.generation(where);
-      const reading = s.start || known ? undefined : engine.docker.getImage(s.image).inspect({ abortSignal: op.signal } as object);
-      reading?.catch(() => undefined); // an image the engine lacks is pulled by the create, and read again below
-      const created = await createPulling(engine, s.image, s.name, body, op);
-      if (!s.start) {
-        let config = known;
-        if (!config) {
-          const image = await reading!.catch(() => call('inspect', () => engine.docker.getImage(s.image).inspect()));
-          ctx.imageDefaults.set(where, s.image, since, image);
-          config = image.Config;
-        }
-        ctx.madeId(id, engine, created.id);
-        return createdInfoOf(body, config);
-      }
-      try {
-        await call(`start '${s.name}'`, () => created.start());
-      } catch (e) {
-        // `run` that cannot start leaves nothing behind.
-        await created.remove({ force: true }).catch(() => undefined);
-        throw e;
-      }
-      return ctx.info(ctx.made(id, engine, await call('inspect', () => created.inspect())));
+      // Under way by its id from the start: the engine sends the create's event before its answer (ctx.underway).
+      return ctx.underway(id, createAs(s, id, op));
     },
 
     // Lifecycle calls on one container are one at a time across every NovaCron process (a second
@@ -312,6 +317,7 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
           watchEngine(engine, emit, {
             ...(label ? { label } : {}),
             images: ctx.imageDefaults,
+            busy: (local) => ctx.busy(local),
             list: (signal) => containersOf(engine, signal, label ? { label: [LABEL.id] } : undefined),
           }),
         );
