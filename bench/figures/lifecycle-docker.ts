@@ -71,7 +71,7 @@ export async function lifecycleDocker(ctx: BenchContext): Promise<Entry[]> {
       ctx.reps(CYCLES),
     );
     return lifecycleEntries('docker', results, {
-      create: "NovaCron reads the image's default command alongside the create (for the answer's summary); no round trip after it. A core whose page is open keeps it between creates (its event stream says when the tag moves); this one has no watcher running",
+      create: "NovaCron answers with the row it made: the image's default command comes from what it read at an earlier create while the engine's event stream (its watcher's) says the tag has not moved, else it is read alongside the create; no round trip after it",
       start: 'NovaCron reads the container before the start (the create answered without an inspect) and inspects it after, for the answer',
       stop: 'NovaCron inspects the container after the stop, for the answer (its exit)',
       delete: "NovaCron lists the workload's snapshot images while the container is removed (the engine refuses a running one itself); raw removes the one image it knows",

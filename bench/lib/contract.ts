@@ -20,11 +20,20 @@ export interface Contract {
   close(): Promise<void>;
 }
 
-/** A real core on a private data dir, reachable both ways the UI reaches it. */
+/**
+ * A real core on a private data dir, set up as the app's own is (`novacron serve`, the
+ * desktop shell: it watches its drivers for the event log from the start) and reachable
+ * both ways the UI reaches it.
+ */
 export async function openContract(ctx: BenchContext, env: NodeJS.ProcessEnv = {}, staticDir = rendererDir()): Promise<Contract> {
   const t = ctx.tempHome();
   Object.assign(t.env, env);
   const core = await Core.open({ env: t.env, role: 'headless' });
+  // As `novacron serve` and the desktop app do: the drivers' watchers run whether or not a page is open,
+  // so every figure pays for them, and is measured once they have made their first pass.
+  const watching = core.obs.watchDrivers(core.events);
+  await core.drivers.available();
+  await new Promise((r) => setTimeout(r, 500));
   const server = await startServer({ router: core.router, host: '127.0.0.1', port: 0, staticDir, wsRoutes: [core.consoles.wsRoute()] });
   const ws = await wsClient(`ws://127.0.0.1:${server.port}/ws`, { Authorization: `Bearer ${server.token}` });
   return {
@@ -38,6 +47,7 @@ export async function openContract(ctx: BenchContext, env: NodeJS.ProcessEnv = {
     async close() {
       ws.close();
       await server.close();
+      watching.dispose();
       core.dispose();
       t.cleanup();
     },
