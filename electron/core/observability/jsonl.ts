@@ -192,7 +192,6 @@ export class JsonlAppender implements Disposable {
   }
 }
 
-/** The last lines of a file (at most `bytes` of it), newest first; the first line may be partial and is dropped. */
 /** Tail chunks: the newest lines are usually all a caller reads, so the first read is small. */
 const TAIL_FIRST_CHUNK = 8 * 1024;
 
@@ -236,6 +235,7 @@ export function* tailLinesLazy(path: string, bytes: number): Generator<string> {
   }
 }
 
+/** The last lines of a file (at most `bytes` of it), newest first; the first line may be partial and is dropped. */
 export function tailLinesSync(path: string, bytes: number): string[] {
   let fd: number;
   try {

@@ -30,7 +30,7 @@ const workloadOf = (c: WorkloadChange): string | undefined => (c.type === 'upser
  *   to append its record, which the state's record is then compared with (the recorder
  *   also tells a state seen before that operation began from its effect: seenAt).
  * Order is kept per workload; a notice waits behind that workload's held states, and what
- * was seen before an operation began is written when it begins.
+ * was seen before an operation began is written while it runs, before its record.
  */
 export class ObservedHold {
   private readonly running = new Map<string, number>();

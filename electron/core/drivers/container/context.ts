@@ -166,7 +166,8 @@ export class ContainerContext {
     checkLocal(local);
     // A migration of this workload that a killed NovaCron left half-done is finished first.
     await this.migrations.settle();
-    return this.underway(local, withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, fn));
+    // Tracked once the lock is ours: a call refused for a busy lock is no operation of ours on it.
+    return withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, () => this.underway(local, fn()));
   }
 
   /** Operations of this process under way, by local id, each settled when it ends (busy()). */
