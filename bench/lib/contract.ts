@@ -5,6 +5,7 @@ import { inprocClient } from '../../electron/core/transport/inproc.js';
 import { startServer } from '../../electron/core/transport/server.js';
 import { wsClient } from '../../tests/helpers/ws-client.js';
 import type { BenchContext } from './context.js';
+import { sleep } from './measure.js';
 
 export interface Contract {
   core: Core;
@@ -33,7 +34,7 @@ export async function openContract(ctx: BenchContext, env: NodeJS.ProcessEnv = {
   // so every figure pays for them, and is measured once they have made their first pass.
   const watching = core.obs.watchDrivers(core.events);
   await core.drivers.available();
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const server = await startServer({ router: core.router, host: '127.0.0.1', port: 0, staticDir, wsRoutes: [core.consoles.wsRoute()] });
   const ws = await wsClient(`ws://127.0.0.1:${server.port}/ws`, { Authorization: `Bearer ${server.token}` });
   return {

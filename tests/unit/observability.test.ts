@@ -8,7 +8,7 @@ import type { WorkloadInfo, WorkloadState } from '../../shared/model.js';
 import { describeEvent, matchesFilter } from '../../shared/observability.js';
 import { sinceFlag } from '../../electron/cli/commands/events.js';
 import { tarGz } from '../../electron/core/observability/diag/tar.js';
-import { JsonlAppender, readLinesBackward, tailLinesLazy, tailLinesSync } from '../../electron/core/observability/jsonl.js';
+import { JsonlAppender, readLinesBackward, tailLines } from '../../electron/core/observability/jsonl.js';
 import { render } from '../../electron/core/observability/prometheus/format.js';
 import { parseListen, readScrapeToken } from '../../electron/core/observability/prometheus/endpoint.js';
 import { OpStats } from '../../electron/core/observability/prometheus/op-stats.js';
@@ -128,13 +128,16 @@ describe('the rotating JSON-lines appender', () => {
     const back: string[] = [];
     for await (const l of readLinesBackward(file)) back.push(l);
     expect(back.reverse()).toEqual(lines);
-    // The lazy tail (8 KiB first, then the rest) reads the same lines as the whole tail, window cut or not.
+    // The tail, read backwards 8 KiB first, then the rest: the whole lines of the window, newest first, the one it cuts dropped.
+    const whole = readFileSync(file.path);
     for (const bytes of [100, 8 * 1024, 8 * 1024 + 1, 20_000, 64 * 1024, 1 << 30]) {
-      expect([...tailLinesLazy(file.path, bytes)], `${bytes} bytes`).toEqual(tailLinesSync(file.path, bytes));
+      const window = whole.subarray(Math.max(0, whole.length - bytes)).toString('utf8').split('\n').filter(Boolean);
+      if (bytes < whole.length) window.shift();
+      expect([...tailLines(file.path, bytes)], `${bytes} bytes`).toEqual(window.reverse());
     }
-    const [newest, next] = tailLinesLazy(file.path, 64 * 1024);
+    const [newest, next] = tailLines(file.path, 64 * 1024);
     expect([newest, next]).toEqual([lines.at(-1), lines.at(-2)]);
-    expect([...tailLinesLazy(join(dir, 'none.jsonl'), 1024)]).toEqual([]);
+    expect([...tailLines(join(dir, 'none.jsonl'), 1024)]).toEqual([]);
   });
 });
 

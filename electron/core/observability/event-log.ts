@@ -4,7 +4,7 @@ import type { EventFilter, EventRecord } from '../../../shared/observability.js'
 import { matchesFilter } from '../../../shared/observability.js';
 import type { Disposable } from '../base/lifecycle.js';
 import { endOf, followLines, type FollowPosition } from './follow.js';
-import { JsonlAppender, parseRecoverable, readLinesBackward, tailLinesSync, type RotatingFile } from './jsonl.js';
+import { JsonlAppender, parseRecoverable, readLinesBackward, tailLines, type RotatingFile } from './jsonl.js';
 
 /** What a caller gives; the log adds when, where and who. Distributes over the union. */
 export type NewRecord = EventRecord extends infer R ? (R extends EventRecord ? Omit<R, 'ts' | 'id' | 'host' | 'pid'> : never) : never;
@@ -79,7 +79,7 @@ export class EventLog implements Disposable {
 
   /** The name the latest records give a workload: a delete by id knows no other way to say what it deleted. */
   recentName(workloadId: string): string | undefined {
-    for (const line of tailLinesSync(this.file.path, 256 * 1024)) {
+    for (const line of tailLines(this.file.path, 256 * 1024)) {
       const r = parseEventLine(line);
       if (r?.workloadId === workloadId && r.name) return r.name;
     }

@@ -110,7 +110,7 @@ export class JsonlAppender implements Disposable {
    */
   appendUnless(line: string, skip: (recentNewestFirst: Iterable<string>) => boolean): boolean {
     const written = withFileLockSync(this.lockDir, () => {
-      if (skip(tailLinesLazy(this.file.path, 64 * 1024))) return false;
+      if (skip(tailLines(this.file.path, 64 * 1024))) return false;
       this.writeLine(line);
       return true;
     });
@@ -196,10 +196,11 @@ export class JsonlAppender implements Disposable {
 const TAIL_FIRST_CHUNK = 8 * 1024;
 
 /**
- * The lines of the last `bytes` of the file, newest first, read backwards as they are asked
- * for (8 KiB, then the rest): deciding whether a change is news usually takes a few lines.
+ * The lines of the last `bytes` of the file, newest first (a first line the window cuts is
+ * dropped), read backwards as they are asked for: 8 KiB, then the rest. Deciding whether a
+ * change is news, or finding a workload's name, usually takes a few lines.
  */
-export function* tailLinesLazy(path: string, bytes: number): Generator<string> {
+export function* tailLines(path: string, bytes: number): Generator<string> {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -221,7 +222,7 @@ export function* tailLinesLazy(path: string, bytes: number): Generator<string> {
       end = from;
       let whole = data;
       carry = Buffer.alloc(0);
-      // Not yet at the window's start, or the window begins mid-file (as tailLinesSync, its first line is dropped).
+      // Not yet at the window's start, or the window begins mid-file (its first line is cut: dropped).
       if (from > start || start > 0) {
         const nl = data.indexOf(10);
         if (from > start) carry = nl < 0 ? data : data.subarray(0, nl);
@@ -235,27 +236,6 @@ export function* tailLinesLazy(path: string, bytes: number): Generator<string> {
   }
 }
 
-/** The last lines of a file (at most `bytes` of it), newest first; the first line may be partial and is dropped. */
-export function tailLinesSync(path: string, bytes: number): string[] {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    if (isNodeError(e, 'ENOENT')) return [];
-    throw e;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, bytes);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    const lines = buf.toString('utf8').split('\n');
-    if (len < size) lines.shift();
-    return lines.filter((l) => l.length > 0).reverse();
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Parse one line. A writer killed mid-line leaves a fragment without its newline, and the
