@@ -8,6 +8,7 @@ import { RUNC_SHIM } from '../../electron/core/drivers/containerd/runtimes.js';
 import { generateSpec } from '../../electron/core/drivers/containerd/spec.js';
 import { CONTAINERD_SOCKET, containerdWhy, removeNamespace, testNamespace } from '../../tests/helpers/containerd.js';
 import { busyboxArchive } from '../../tests/helpers/oci-archive.js';
+import { OwnOps } from '../../electron/core/drivers/common/own-ops.js';
 import { openContract } from '../lib/contract.js';
 import { contractPath, CYCLES, lifecycleEntries, runCycles, type Path } from '../lib/lifecycle.js';
 import { runMs } from '../lib/measure.js';
@@ -39,6 +40,7 @@ export async function lifecycleContainerd(ctx: BenchContext): Promise<Entry[]> {
       base: contract.home,
       snapshotter: SNAPSHOTTER,
       kataRuntimeName: '',
+      ops: new OwnOps(),
     };
     const resolved = await resolveImage(f, (await getImage(f, IMAGE))!);
     const parent = resolved.topChainId;

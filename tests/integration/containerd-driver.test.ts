@@ -135,6 +135,29 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
     await client.call('workloads.delete', { id: w.id, force: true });
   });
 
+  it("reads its own operation's events once the operation has ended, not beside it", async () => {
+    const events: CoreEvent[] = [];
+    const stop = client.subscribe('events', {}, { event: (e) => events.push(e) });
+    try {
+      // 20 MB of noise in the rootfs: the snapshot's diff of it takes a while, with the task frozen.
+      const w = await client.call('workloads.create', { driver: 'containerd', name: 'noisy', image: BUSYBOX, cmd: 'sh', args: ['-c', 'head -c 20000000 /dev/urandom > /noise; echo ready; while true; do sleep 1; done'] });
+      await client.call('workloads.start', { id: w.id });
+      await until('the noise written', () => logsOf(client, w.id), (l) => l.some((x) => x.line === 'ready'), 15_000);
+      await new Promise((r) => setTimeout(r, 300)); // the watcher's reads of the create and the start are done
+      const from = events.length;
+      const states = () => events.slice(from).flatMap((e) => (e.type === 'workload' && e.info.id === w.id ? [e.info.state] : []));
+      // Its /tasks/paused event comes as the diff begins: read then, the workload would show paused.
+      await client.call('snapshots.create', { id: w.id, name: 'noise' });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(states()).not.toContain('paused');
+      // Its paused and resumed events are read after it, once; the router reads the row after a snapshot too.
+      expect(states()).toEqual(['running', 'running']);
+      await client.call('workloads.delete', { id: w.id, force: true });
+    } finally {
+      stop();
+    }
+  });
+
   it('pushes task exits and OOM kills to the event stream as they happen', async () => {
     const events: CoreEvent[] = [];
     const stop = client.subscribe('events', {}, { event: (e) => events.push(e) });

@@ -11,6 +11,7 @@ import { MigrationJournal } from './journal.js';
 import { Placements } from './placements.js';
 import { infoOf } from './state.js';
 import { ImageDefaults } from './image-defaults.js';
+import { OwnOps } from '../common/own-ops.js';
 
 /** A container found: the engine it lives on, its engine id and its full inspect. */
 export interface Found {
@@ -167,29 +168,11 @@ export class ContainerContext {
     // A migration of this workload that a killed NovaCron left half-done is finished first.
     await this.migrations.settle();
     // Tracked once the lock is ours: a call refused for a busy lock is no operation of ours on it.
-    return withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, () => this.underway(local, fn()));
+    return withLockIn(join(this.dir, 'locks'), local, op, `container workload '${local}'`, () => this.ops.track(local, fn()));
   }
 
-  /** Operations of this process under way, by local id, each settled when it ends (busy()). */
-  private readonly ops = new Map<string, Promise<void>>();
-
-  /** Track an operation on `local` while it runs: the event watcher waits for it (events.ts). */
-  underway<T>(local: string, op: Promise<T>): Promise<T> {
-    const ended = op.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.ops.set(local, ended);
-    void ended.then(() => {
-      if (this.ops.get(local) === ended) this.ops.delete(local);
-    });
-    return op;
-  }
-
-  /** Settles when this process's operation on `local` has ended; undefined when none runs. */
-  busy(local: string): Promise<void> | undefined {
-    return this.ops.get(local);
-  }
+  /** Operations of this process under way, by local id: the event watcher reads theirs once they end (events.ts). */
+  readonly ops = new OwnOps();
 }
 
 /** A local id ends up in the engine's URL path and in a lock's file name: only what a name or an id can hold. */

@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import { workloadId } from '../../../../shared/ids.js';
 import { toDisposable, type Disposable } from '../../base/lifecycle.js';
 import type { WorkloadChange } from '../driver.js';
+import { EventChains } from '../common/own-ops.js';
 import type { Engine } from './engine.js';
 import type { ImageDefaults } from './image-defaults.js';
 import { D, engineError } from './errors.js';
@@ -22,20 +23,6 @@ interface EngineEvent {
 
 /** Retries once the engine is gone: quick, and never more than 2 s apart, so it is seen again soon after it returns. */
 const RETRY_MS = [500, 1000, 2000];
-
-/** How long an event waits for this process's operation on its container before it is read anyway. */
-const OP_WAIT_MAX_MS = 10_000;
-
-/** Settles when p does, or after ms, whichever comes first. */
-const boundedWait = (p: Promise<void>, ms: number) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
-    void p.then(() => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
 
 /**
  * The engine's event stream → workload changes: a crash, an OOM kill, a start from
@@ -61,10 +48,8 @@ export function watchEngine(
   let failures = 0;
   /** Engine container id → workload id, to name what was destroyed. */
   const ids = new Map<string, string>();
-  /** Per container: its events in order, and the number of its newest one. */
-  const chains = new Map<string, Promise<void>>();
-  const newest = new Map<string, number>();
-  let seq = 0;
+  /** Per container: its events in order. */
+  const chains = new EventChains();
 
   const upsert = (c: Dockerode.ContainerInspectInfo) => {
     const info = infoOf(c, opts.label);
@@ -72,8 +57,7 @@ export function watchEngine(
     emit({ type: 'upsert', info });
   };
 
-  /** `during`: this process's operation on the container that was running when the event came. */
-  const onEvent = async (e: EngineEvent, id: string, action: string, n: number, during: Promise<void> | undefined) => {
+  const onEvent = async (e: EngineEvent, id: string, action: string, shouldRead: () => Promise<boolean>) => {
     const attrs = e.Actor?.Attributes ?? {};
     const wid = ids.get(id) ?? workloadId(D, localIdOf({ Id: id, Labels: attrs }));
     if (action === 'destroy') {
@@ -87,10 +71,7 @@ export function watchEngine(
     // The engine sends an operation's events before its answer. Those that come while an operation
     // of this process runs on the container are read once it has ended, in one inspect for all of
     // them (the newest), rather than beside it: each inspect would contend with it in dockerd.
-    if (during) {
-      await boundedWait(during, OP_WAIT_MAX_MS);
-      if (newest.get(id) !== n) return;
-    }
+    if (!(await shouldRead())) return;
     try {
       upsert(await engine.docker.getContainer(id).inspect({ abortSignal: ac.signal } as object));
     } catch (err) {
@@ -126,17 +107,8 @@ export function watchEngine(
           const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
           const id = ev.Actor?.ID ?? ev.id;
           if (ev.Type !== 'container' || !id || !STATE_ACTIONS.has(action)) continue;
-          // In order per container: a die must not overtake the start before it.
-          const n = ++seq;
-          newest.set(id, n);
           const during = opts.busy?.(localIdOf({ Id: id, Labels: ev.Actor?.Attributes ?? {} }));
-          const next = (chains.get(id) ?? Promise.resolve()).then(() => onEvent(ev, id, action, n, during)).catch(() => undefined);
-          chains.set(id, next);
-          void next.then(() => {
-            if (chains.get(id) !== next) return;
-            chains.delete(id);
-            newest.delete(id);
-          });
+          chains.push(id, during, (shouldRead) => onEvent(ev, id, action, shouldRead));
         }
       });
       let over = false;

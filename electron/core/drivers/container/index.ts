@@ -160,8 +160,8 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
       const s = spec as ContainerCreateSpec;
       checkRef(s.image, 'image');
       const id = randomBytes(6).toString('hex');
-      // Under way by its id from the start: the engine sends the create's event before its answer (ctx.underway).
-      return ctx.underway(id, createAs(s, id, op));
+      // Under way by its id from the start: the engine sends the create's event before its answer (ctx.ops).
+      return ctx.ops.track(id, createAs(s, id, op));
     },
 
     // Lifecycle calls on one container are one at a time across every NovaCron process (a second
@@ -317,7 +317,7 @@ export async function createContainerDriver(env: DriverEnv): Promise<Driver> {
           watchEngine(engine, emit, {
             ...(label ? { label } : {}),
             images: ctx.imageDefaults,
-            busy: (local) => ctx.busy(local),
+            busy: (local) => ctx.ops.busy(local),
             list: (signal) => containersOf(engine, signal, label ? { label: [LABEL.id] } : undefined),
           }),
         );

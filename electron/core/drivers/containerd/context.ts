@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { SandboxRuntime } from '../../../../shared/drivers/containerd.js';
+import type { OwnOps } from '../common/own-ops.js';
 import type { ContainerdClient } from './api/client.js';
 
 /**
@@ -24,6 +25,8 @@ export interface Family {
   snapshotter: string;
   /** containerd's runtime name for Kata (config kata_containers.runtime). */
   kataRuntimeName: string;
+  /** This process's operations under way, by local id: the event watcher reads theirs once they end. */
+  ops: OwnOps;
 }
 
 /** The labels NovaCron sets on what it creates in containerd. */

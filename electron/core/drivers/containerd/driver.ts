@@ -5,6 +5,7 @@ import { ToolFacts } from '../../base/tool-facts.js';
 import { DisposableStore, toDisposable } from '../../base/lifecycle.js';
 import { tailFile } from '../../base/tail.js';
 import type { Detection, Driver, DriverEnv, LogSink } from '../driver.js';
+import { OwnOps } from '../common/own-ops.js';
 import { ContainerdClient, ContainerdError } from './api/client.js';
 import { SNAPSHOTTER, type Family, type Profile } from './context.js';
 import { stdioFiles } from './stdio.js';
@@ -36,6 +37,7 @@ export function containerdFamily(env: DriverEnv, profile: Profile, base: string)
     base,
     snapshotter: SNAPSHOTTER,
     kataRuntimeName: env.config['kata_containers.runtime'],
+    ops: new OwnOps(),
   };
   const facts = ToolFacts.at(join(env.paths.state, 'tool-facts.json'));
   let runtimes: { at: number; value: Promise<Runtimes> } | undefined;

@@ -1,6 +1,7 @@
 import { workloadId } from '../../../../shared/ids.js';
 import type { Disposable } from '../../base/lifecycle.js';
 import type { WorkloadChange } from '../driver.js';
+import { EventChains } from '../common/own-ops.js';
 import { isNotFound } from './api/client.js';
 import { decodeAny } from './api/codec.js';
 import type { Envelope } from './api/messages.js';
@@ -25,29 +26,39 @@ export function watchEvents(f: Family, emit: (c: WorkloadChange) => void): Dispo
   // Other namespaces are shown read-only by the containerd driver; the Kata one shows only its own.
   const filter = f.profile.listsOtherNamespaces ? 'topic~="^/(tasks|containers)/"' : `namespace==${f.client.namespace},topic~="^/(tasks|containers)/"`;
 
-  const handle = async (env: Envelope) => {
-    if (!TOPICS.test(env.topic)) return;
-    const ev = decodeAny<{ container_id?: string; id?: string }>(env.event)?.value;
-    const cid = env.topic.startsWith('/containers/') ? ev?.id : ev?.container_id;
-    if (!cid) return;
-    const local = localOf(f, env.namespace, cid);
+  /** Per workload: its events in order. */
+  const chains = new EventChains();
+
+  const handle = async (env: Envelope, local: string, shouldRead: () => Promise<boolean>) => {
     if (env.topic === '/containers/delete') {
       emit({ type: 'removed', id: workloadId(D, local) });
       return;
     }
+    const oom = env.topic === '/tasks/oom';
+    // The events of this process's own operation are read once it has ended, once for all of
+    // them (OwnOps): an OOM kill is said even so.
+    if (!(await shouldRead()) && !oom) return;
     try {
       const o = await observe(f, local, ac.signal);
       const info = await toInfo(f, o.t, o.c, o.task);
       emit({ type: 'upsert', info });
-      if (env.topic === '/tasks/oom') {
-        emit({ type: 'notice', level: 'warning', message: `${info.name}: out of memory: the kernel killed a process in it`, workloadId: info.id });
-      }
+      if (oom) emit({ type: 'notice', level: 'warning', message: `${info.name}: out of memory: the kernel killed a process in it`, workloadId: info.id });
     } catch (e) {
       // Deleted meanwhile, or another driver's container: nothing to show.
       if (!isNotFound(e) && !ac.signal.aborted && !(e instanceof Error && /NOT_FOUND|belongs to/.test(e.message))) {
         emit({ type: 'notice', level: 'error', message: `${D}: ${(e as Error).message}` });
       }
     }
+  };
+
+  /** Queued behind the workload's earlier events; other workloads' go on beside them. */
+  const onEvent = (env: Envelope) => {
+    if (!TOPICS.test(env.topic)) return;
+    const ev = decodeAny<{ container_id?: string; id?: string }>(env.event)?.value;
+    const cid = env.topic.startsWith('/containers/') ? ev?.id : ev?.container_id;
+    if (!cid) return;
+    const local = localOf(f, env.namespace, cid);
+    chains.push(local, f.ops.busy(local), (shouldRead) => handle(env, local, shouldRead));
   };
 
   const run = async () => {
@@ -63,7 +74,7 @@ export function watchEvents(f: Family, emit: (c: WorkloadChange) => void): Dispo
         }
         for await (const env of events) {
           attempt = 0;
-          await handle(env);
+          onEvent(env);
         }
       } catch (e) {
         if (ac.signal.aborted) return;

@@ -7,7 +7,7 @@ import type { OpContext, StopOptions } from '../driver.js';
 import { isAlreadyExists, isGrpcStatus, isNotFound } from './api/client.js';
 import { jsonAny, parseJsonAny, SPEC_TYPE_URL } from './api/codec.js';
 import type { Container, Process } from './api/messages.js';
-import { DEFINITION_EXTENSION, DEFINITION_TYPE_URL, LABEL, lockPath, parseLocal, workloadDir, type Family, type Target } from './context.js';
+import { DEFINITION_EXTENSION, DEFINITION_TYPE_URL, LABEL, localOf, lockPath, parseLocal, workloadDir, type Family, type Target } from './context.js';
 import { taskStdio } from './stdio.js';
 import { ensureUnpacked, getImage, resolveImage } from './images/images.js';
 import { ensureNamespace, withLeaseAlong } from './lease.js';
@@ -23,9 +23,12 @@ const SIGKILL = 9;
 
 const what = (f: Family, t: Target) => `${f.profile.id} workload '${t.id}'`;
 
-/** One operation at a time per workload, across every NovaCron process. */
+/**
+ * One operation at a time per workload, across every NovaCron process. Tracked once the
+ * lock is ours, so the event watcher reads its events once it has ended (events.ts).
+ */
 export function locked<T>(f: Family, t: Target, op: string, fn: () => Promise<T>): Promise<T> {
-  return withLockIn(lockPath(f, ''), `${t.namespace}--${t.id}`, op, what(f, t), fn, 0o700);
+  return withLockIn(lockPath(f, ''), `${t.namespace}--${t.id}`, op, what(f, t), () => f.ops.track(localOf(f, t.namespace, t.id), fn()), 0o700);
 }
 
 type Observed = Awaited<ReturnType<typeof observeOwn>>;
