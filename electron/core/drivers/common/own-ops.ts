@@ -30,7 +30,9 @@ export class OwnOps {
 
   /** Track `op` on `local` while it runs. Call it once the workload's lock is held: a call refused for a busy lock is no operation of ours. */
   track<T>(local: string, op: Promise<T>): Promise<T> {
-    const ended = op.then(noop, noop);
+    // Ended a turn of the event loop later: by then the router has recorded the operation and
+    // its answer has left, so a read the watcher held back does not lengthen the answer.
+    const ended = op.then(noop, noop).then(() => new Promise<void>((resolve) => setImmediate(resolve)));
     this.ops.set(local, ended);
     void ended.then(() => {
       if (this.ops.get(local) === ended) this.ops.delete(local);

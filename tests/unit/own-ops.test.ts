@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { EventChains, OwnOps } from '../../electron/core/drivers/common/own-ops.js';
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('own operations and the event chains the watchers read through', () => {
+  it("holds a workload's events while this process's operation on it runs, then reads once, for the newest", async () => {
+    const ops = new OwnOps();
+    const chains = new EventChains();
+    let finish!: () => void;
+    const op = ops.track('a', new Promise<void>((r) => (finish = r)));
+    const reads: string[] = [];
+    for (const ev of ['kill', 'die', 'stop']) {
+      chains.push('a', ops.busy('a'), async (shouldRead) => {
+        if (await shouldRead()) reads.push(ev);
+      });
+    }
+    // Another workload's event is not held behind them.
+    chains.push('b', ops.busy('b'), async (shouldRead) => {
+      if (await shouldRead()) reads.push('b:start');
+    });
+    await tick();
+    expect(reads).toEqual(['b:start']);
+    finish();
+    await op;
+    expect(ops.busy('a')).toBeDefined(); // ended only once the answer has left, a turn later
+    for (let i = 0; i < 5; i++) await tick();
+    expect(reads).toEqual(['b:start', 'stop']);
+    expect(ops.busy('a')).toBeUndefined();
+  });
+
+  it("keeps one workload's events in order when none of ours runs", async () => {
+    const chains = new EventChains();
+    const seen: number[] = [];
+    chains.push('a', undefined, async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      seen.push(1);
+    });
+    chains.push('a', undefined, async (shouldRead) => {
+      if (await shouldRead()) seen.push(2);
+    });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('goes on after a handler fails, and a failed operation ends like any other', async () => {
+    const ops = new OwnOps();
+    const chains = new EventChains();
+    const op = ops.track('a', Promise.reject(new Error('refused')));
+    await expect(op).rejects.toThrow('refused');
+    const seen: string[] = [];
+    chains.push('a', ops.busy('a'), async () => {
+      throw new Error('inspect failed');
+    });
+    chains.push('a', undefined, async (shouldRead) => {
+      if (await shouldRead()) seen.push('read');
+    });
+    for (let i = 0; i < 5; i++) await tick();
+    expect(seen).toEqual(['read']);
+    expect(ops.busy('a')).toBeUndefined();
+  });
+});
