@@ -23,18 +23,38 @@ export interface Path {
 }
 
 /**
- * Run every path's cycle `reps` times, the paths taking turns (rotated each round, so a
- * load spike on this shared machine does not fall on one path only), after one untimed
- * warm-up cycle each. Returns each path's samples per op.
+ * The order of the paths in each round: a balanced Latin square (Williams), so over a
+ * whole number of rounds every path runs first equally often and follows every other path
+ * equally often. What a cycle leaves behind (the engine's garbage collection after a
+ * delete, the watchers' reads of its last events, a CLI process exiting) lands on the next
+ * path's create: a plain rotation would keep the same path behind the same one each round.
+ * For an odd number of paths the square's rows are followed by their reverses.
+ */
+export function roundOrders(n: number): number[][] {
+  // 0, n-1, 1, n-2, 2, …: the differences between neighbours (mod n) are all different, so
+  // the shifts of this row put every path right after every other one exactly once.
+  const first: number[] = [];
+  for (let i = 0, lo = 0, hi = n - 1; i < n; i++) first.push(i % 2 === 0 ? lo++ : hi--);
+  const shifted = (k: number) => first.map((x) => (x + k) % n);
+  const rows = Array.from({ length: n }, (_, k) => shifted(k));
+  return n % 2 === 0 ? rows : [...rows, ...rows.map((r) => [...r].reverse())];
+}
+
+/**
+ * Run every path's cycle `reps` times, the paths taking turns in the orders of
+ * roundOrders (so a load spike on this shared machine, or what one path's cycle leaves
+ * behind, does not fall on one path only), after one untimed warm-up cycle each. Returns
+ * each path's samples per op.
  */
 export async function runCycles(paths: Path[], reps: number): Promise<Map<Path, Map<Op, number[]>>> {
   const out = new Map(paths.map((p) => [p, new Map<Op, number[]>()]));
   const untimed: Timer = (_op, fn) => fn();
+  const orders = roundOrders(paths.length);
   let n = 0;
   for (const p of paths) await p.cycle(n++, untimed);
   for (let r = 0; r < reps; r++) {
-    for (let k = 0; k < paths.length; k++) {
-      const p = paths[(k + r) % paths.length]!;
+    for (const k of orders[r % orders.length]!) {
+      const p = paths[k]!;
       const samples = out.get(p)!;
       await p.cycle(n++, async (op, fn) => {
         const t0 = process.hrtime.bigint();
