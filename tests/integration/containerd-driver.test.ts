@@ -17,12 +17,17 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
   let close: () => void;
   let home: string;
   let shared: string;
+  /** Everything the core's event stream says, from the start. */
+  const events: CoreEvent[] = [];
+  let stopEvents: () => void;
   beforeAll(async () => {
     ({ client, namespace: ns, close, home } = await openContainerdCore('cd'));
+    stopEvents = client.subscribe('events', {}, { event: (e) => events.push(e) });
     shared = mkdtempSync(join(tmpdir(), 'nc-cd-mount-'));
     writeFileSync(join(shared, 'hello.txt'), 'from the host\n');
   });
   afterAll(() => {
+    stopEvents();
     close();
     rmSync(shared, { recursive: true, force: true });
   });
@@ -136,52 +141,40 @@ describeWith('containerd', containerdWhy() ?? busyboxWhy(), 'containerd driver, 
   });
 
   it("reads its own operation's events once the operation has ended, not beside it", async () => {
-    const events: CoreEvent[] = [];
-    const stop = client.subscribe('events', {}, { event: (e) => events.push(e) });
-    try {
-      // 20 MB of noise in the rootfs: the snapshot's diff of it takes a while, with the task frozen.
-      const w = await client.call('workloads.create', { driver: 'containerd', name: 'noisy', image: BUSYBOX, cmd: 'sh', args: ['-c', 'head -c 20000000 /dev/urandom > /noise; echo ready; while true; do sleep 1; done'] });
-      await client.call('workloads.start', { id: w.id });
-      await until('the noise written', () => logsOf(client, w.id), (l) => l.some((x) => x.line === 'ready'), 15_000);
-      await new Promise((r) => setTimeout(r, 300)); // the watcher's reads of the create and the start are done
-      const from = events.length;
-      const states = () => events.slice(from).flatMap((e) => (e.type === 'workload' && e.info.id === w.id ? [e.info.state] : []));
-      // Its /tasks/paused event comes as the diff begins: read then, the workload would show paused.
-      await client.call('snapshots.create', { id: w.id, name: 'noise' });
-      await new Promise((r) => setTimeout(r, 500));
-      expect(states()).not.toContain('paused');
-      // Its paused and resumed events are read after it, once; the router reads the row after a snapshot too.
-      expect(states()).toEqual(['running', 'running']);
-      await client.call('workloads.delete', { id: w.id, force: true });
-    } finally {
-      stop();
-    }
+    // 20 MB of noise in the rootfs: the snapshot's diff of it takes a while, with the task frozen.
+    const w = await client.call('workloads.create', { driver: 'containerd', name: 'noisy', image: BUSYBOX, cmd: 'sh', args: ['-c', 'head -c 20000000 /dev/urandom > /noise; echo ready; while true; do sleep 1; done'] });
+    await client.call('workloads.start', { id: w.id });
+    await until('the noise written', () => logsOf(client, w.id), (l) => l.some((x) => x.line === 'ready'), 15_000);
+    await new Promise((r) => setTimeout(r, 300)); // the watcher's reads of the create and the start are done
+    const from = events.length;
+    const states = () => events.slice(from).flatMap((e) => (e.type === 'workload' && e.info.id === w.id ? [e.info.state] : []));
+    // Its /tasks/paused event comes as the diff begins: read then, the workload would show paused.
+    await client.call('snapshots.create', { id: w.id, name: 'noise' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(states()).not.toContain('paused');
+    // Its paused and resumed events are read after it, once; the router reads the row after a snapshot too.
+    expect(states()).toEqual(['running', 'running']);
+    await client.call('workloads.delete', { id: w.id, force: true });
   });
 
   it('pushes task exits and OOM kills to the event stream as they happen', async () => {
-    const events: CoreEvent[] = [];
-    const stop = client.subscribe('events', {}, { event: (e) => events.push(e) });
-    try {
-      const w = await client.call('workloads.create', { driver: 'containerd', name: 'brief', image: BUSYBOX, cmd: 'sh', args: ['-c', 'sleep 1; exit 3'] });
-      await client.call('workloads.start', { id: w.id });
-      const exit = await until(
-        'the exit event',
-        () => events.find((e) => e.type === 'workload' && e.info.id === w.id && e.info.state === 'crashed'),
-        (e) => e !== undefined,
-        15_000,
-      );
-      expect(exit).toMatchObject({ info: { exit: { code: 3, reason: 'exited with status 3' } } });
-      await client.call('workloads.delete', { id: w.id });
+    const w = await client.call('workloads.create', { driver: 'containerd', name: 'brief', image: BUSYBOX, cmd: 'sh', args: ['-c', 'sleep 1; exit 3'] });
+    await client.call('workloads.start', { id: w.id });
+    const exit = await until(
+      'the exit event',
+      () => events.find((e) => e.type === 'workload' && e.info.id === w.id && e.info.state === 'crashed'),
+      (e) => e !== undefined,
+      15_000,
+    );
+    expect(exit).toMatchObject({ info: { exit: { code: 3, reason: 'exited with status 3' } } });
+    await client.call('workloads.delete', { id: w.id });
 
-      // A task over its memory limit: containerd's OOM event becomes a notice, its death a crash.
-      const hog = await client.call('workloads.create', { driver: 'containerd', name: 'hog', image: BUSYBOX, cmd: 'sh', args: ['-c', 'x=$(yes | head -c 200000000); echo survived'], memoryMB: 16 });
-      await client.call('workloads.start', { id: hog.id });
-      await until('the OOM notice', () => events.find((e) => e.type === 'notice' && e.workloadId === hog.id), (e) => e !== undefined, 20_000);
-      const dead = await until('the OOM kill', () => events.find((e) => e.type === 'workload' && e.info.id === hog.id && e.info.state === 'crashed'), (e) => e !== undefined, 20_000);
-      expect(dead).toMatchObject({ info: { exit: { signal: 'SIGKILL' } } });
-      await client.call('workloads.delete', { id: hog.id });
-    } finally {
-      stop();
-    }
+    // A task over its memory limit: containerd's OOM event becomes a notice, its death a crash.
+    const hog = await client.call('workloads.create', { driver: 'containerd', name: 'hog', image: BUSYBOX, cmd: 'sh', args: ['-c', 'x=$(yes | head -c 200000000); echo survived'], memoryMB: 16 });
+    await client.call('workloads.start', { id: hog.id });
+    await until('the OOM notice', () => events.find((e) => e.type === 'notice' && e.workloadId === hog.id), (e) => e !== undefined, 20_000);
+    const dead = await until('the OOM kill', () => events.find((e) => e.type === 'workload' && e.info.id === hog.id && e.info.state === 'crashed'), (e) => e !== undefined, 20_000);
+    expect(dead).toMatchObject({ info: { exit: { signal: 'SIGKILL' } } });
+    await client.call('workloads.delete', { id: hog.id });
   });
 });

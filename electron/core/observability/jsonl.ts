@@ -236,7 +236,6 @@ export function* tailLines(path: string, bytes: number): Generator<string> {
   }
 }
 
-
 /**
  * Parse one line. A writer killed mid-line leaves a fragment without its newline, and the
  * next writer's whole line is glued to it: that line starts at a later `{"<firstKey>":`,
