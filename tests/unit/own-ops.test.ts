@@ -11,12 +11,12 @@ describe('own operations and the event chains the watchers read through', () => 
     const op = ops.track('a', new Promise<void>((r) => (finish = r)));
     const reads: string[] = [];
     for (const ev of ['kill', 'die', 'stop']) {
-      chains.push('a', ops.busy('a'), async (shouldRead) => {
+      chains.push('a', () => ops.busy('a'), async (shouldRead) => {
         if (await shouldRead()) reads.push(ev);
       });
     }
     // Another workload's event is not held behind them.
-    chains.push('b', ops.busy('b'), async (shouldRead) => {
+    chains.push('b', () => ops.busy('b'), async (shouldRead) => {
       if (await shouldRead()) reads.push('b:start');
     });
     await tick();
@@ -29,14 +29,36 @@ describe('own operations and the event chains the watchers read through', () => 
     expect(ops.busy('a')).toBeUndefined();
   });
 
+  it('holds them through the next operation of ours on the workload when it began before they were read', async () => {
+    const ops = new OwnOps();
+    const chains = new EventChains();
+    let finishStop!: () => void;
+    const stop = ops.track('a', new Promise<void>((r) => (finishStop = r)));
+    const reads: string[] = [];
+    chains.push('a', () => ops.busy('a'), async (shouldRead) => {
+      if (await shouldRead()) reads.push('exit');
+    });
+    finishStop();
+    await stop;
+    // The next command comes as the answer does, before the stop counts as ended.
+    let finishDelete!: () => void;
+    const del = ops.track('a', new Promise<void>((r) => (finishDelete = r)));
+    for (let i = 0; i < 5; i++) await tick();
+    expect(reads).toEqual([]);
+    finishDelete();
+    await del;
+    for (let i = 0; i < 5; i++) await tick();
+    expect(reads).toEqual(['exit']);
+  });
+
   it("keeps one workload's events in order when none of ours runs", async () => {
     const chains = new EventChains();
     const seen: number[] = [];
-    chains.push('a', undefined, async () => {
+    chains.push('a', () => undefined, async () => {
       await new Promise((r) => setTimeout(r, 20));
       seen.push(1);
     });
-    chains.push('a', undefined, async (shouldRead) => {
+    chains.push('a', () => undefined, async (shouldRead) => {
       if (await shouldRead()) seen.push(2);
     });
     await new Promise((r) => setTimeout(r, 60));
@@ -49,10 +71,10 @@ describe('own operations and the event chains the watchers read through', () => 
     const op = ops.track('a', Promise.reject(new Error('refused')));
     await expect(op).rejects.toThrow('refused');
     const seen: string[] = [];
-    chains.push('a', ops.busy('a'), async () => {
+    chains.push('a', () => ops.busy('a'), async () => {
       throw new Error('inspect failed');
     });
-    chains.push('a', undefined, async (shouldRead) => {
+    chains.push('a', () => undefined, async (shouldRead) => {
       if (await shouldRead()) seen.push('read');
     });
     for (let i = 0; i < 5; i++) await tick();

@@ -56,18 +56,26 @@ export class EventChains {
   private seq = 0;
 
   /**
-   * Handle an event of `key` after that key's earlier ones. `during` is this process's
-   * operation on it that was running when the event came (OwnOps.busy). `handle` calls
-   * `shouldRead()` before it reads the workload: that waits for the operation to end (10 s
-   * at most), then says whether this is still the key's newest event: if not, the newer one
-   * reads it.
+   * Handle an event of `key` after that key's earlier ones. `busy` says which operation of
+   * this process runs on it now (OwnOps.busy). `handle` calls `shouldRead()` before it reads
+   * the workload: when an operation ran as the event came, that waits for it to end, and for
+   * any operation of ours on the workload begun meanwhile (a UI or a script sends its next
+   * command as the answer comes: a read let go between two operations would land in the
+   * second), 10 s at most in all; then it says whether this is still the key's newest event:
+   * if not, the newer one reads it.
    */
-  push(key: string, during: Promise<void> | undefined, handle: (shouldRead: () => Promise<boolean>) => Promise<unknown>): void {
+  push(key: string, busy: () => Promise<void> | undefined, handle: (shouldRead: () => Promise<boolean>) => Promise<unknown>): void {
     const n = ++this.seq;
     this.newest.set(key, n);
+    const first = busy();
     const shouldRead = async () => {
-      if (!during) return true;
-      await boundedWait(during, OP_WAIT_MAX_MS);
+      if (!first) return true;
+      const deadline = Date.now() + OP_WAIT_MAX_MS;
+      for (let op: Promise<void> | undefined = first; op && Date.now() < deadline; ) {
+        await boundedWait(op, deadline - Date.now());
+        const now = busy();
+        op = now === op ? undefined : now;
+      }
       return this.newest.get(key) === n;
     };
     const next = (this.chains.get(key) ?? Promise.resolve()).then(() => handle(shouldRead)).then(noop, noop);

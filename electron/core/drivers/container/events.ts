@@ -107,8 +107,8 @@ export function watchEngine(
           const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
           const id = ev.Actor?.ID ?? ev.id;
           if (ev.Type !== 'container' || !id || !STATE_ACTIONS.has(action)) continue;
-          const during = opts.busy?.(localIdOf({ Id: id, Labels: ev.Actor?.Attributes ?? {} }));
-          chains.push(id, during, (shouldRead) => onEvent(ev, id, action, shouldRead));
+          const local = localIdOf({ Id: id, Labels: ev.Actor?.Attributes ?? {} });
+          chains.push(id, () => opts.busy?.(local), (shouldRead) => onEvent(ev, id, action, shouldRead));
         }
       });
       let over = false;

@@ -58,7 +58,7 @@ export function watchEvents(f: Family, emit: (c: WorkloadChange) => void): Dispo
     const cid = env.topic.startsWith('/containers/') ? ev?.id : ev?.container_id;
     if (!cid) return;
     const local = localOf(f, env.namespace, cid);
-    chains.push(local, f.ops.busy(local), (shouldRead) => handle(env, local, shouldRead));
+    chains.push(local, () => f.ops.busy(local), (shouldRead) => handle(env, local, shouldRead));
   };
 
   const run = async () => {
