@@ -10,6 +10,17 @@
 /** How long an event waits for this process's operation on its workload before it is read anyway. */
 const OP_WAIT_MAX_MS = 10_000;
 
+/**
+ * An operation counts as ended this long after it settled. The caller has the new state in
+ * the answer, so the held read (for other clients and the event log) is in no hurry, and a
+ * client that sends its next command on the workload as the answer comes (a script, a bulk
+ * action, a page over the WebSocket: a millisecond or two later) begins it within this
+ * time: the read then waits for that one too, and is made once, after both. Read at once,
+ * it landed in the next command and slowed it by ~0.5–1.5 ms (bench lifecycle figures,
+ * WebSocket path).
+ */
+const OP_GRACE_MS = 25;
+
 const noop = () => undefined;
 
 /** Settles when p does, or after ms, whichever comes first. */
@@ -30,9 +41,9 @@ export class OwnOps {
 
   /** Track `op` on `local` while it runs. Call it once the workload's lock is held: a call refused for a busy lock is no operation of ours. */
   track<T>(local: string, op: Promise<T>): Promise<T> {
-    // Ended a turn of the event loop later: by then the router has recorded the operation and
-    // its answer has left, so a read the watcher held back does not lengthen the answer.
-    const ended = op.then(noop, noop).then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    // Ended OP_GRACE_MS later: the router has recorded the operation and its answer has left
+    // long before, so a read the watcher held back does not lengthen the answer.
+    const ended = op.then(noop, noop).then(() => new Promise<void>((resolve) => setTimeout(resolve, OP_GRACE_MS).unref()));
     this.ops.set(local, ended);
     void ended.then(() => {
       if (this.ops.get(local) === ended) this.ops.delete(local);
