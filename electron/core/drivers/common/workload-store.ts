@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError, isNodeError } from '../../base/errors.js';
 import { readJsonSync, sweepTempFiles, syncDir, writeFileAtomic, writeFileSynced, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
@@ -221,9 +221,10 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
       aside.catch(() => undefined); // awaited below; a build that fails first must not leave it unhandled
       try {
         full = await build(partial, id);
-        await Promise.all([writeFileSynced(join(partial, 'definition.json'), JSON.stringify(full, null, 2) + '\n'), aside]);
-        await syncDir(partial);
-        await rename(partial, this.dir(id));
+        // Every entry of the dot directory is made by now (the state's at the start, the disks' by build, the
+        // definition's as writeFileSynced is called), so its fsync goes alongside the files' own.
+        await Promise.all([writeFileSynced(join(partial, 'definition.json'), JSON.stringify(full, null, 2) + '\n'), aside, syncDir(partial)]);
+        renameSync(partial, this.dir(id));
       } catch (e) {
         await aside.catch(() => undefined);
         await rm(partial, { recursive: true, force: true });

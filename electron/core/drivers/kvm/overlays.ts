@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, copyFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { lstat, open, readdir, rm } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError } from '../../base/errors.js';
+import { syncFile, syncFileData } from '../../base/fsx.js';
 import { codeFor, imageInfo, qemuImg } from './disks.js';
 import { readQcow2Backing } from './qcow2-header.js';
 
@@ -109,11 +110,4 @@ async function orphaned(qemuImgBin: string, path: string, key: string, madeMs: n
   return info !== undefined && (info.format !== h.backingFormat || info['virtual-size'] !== h.virtualSize);
 }
 
-async function syncData(path: string, all = false): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await (all ? fh.sync() : fh.datasync());
-  } finally {
-    await fh.close();
-  }
-}
+const syncData = (path: string, all = false): Promise<void> => (all ? syncFile(path) : syncFileData(path));
