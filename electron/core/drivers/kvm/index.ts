@@ -109,6 +109,8 @@ export async function createKvmDriver(env: DriverEnv): Promise<Driver> {
     },
 
     create: (spec, ctx) => life.create(kvm, spec as KvmCreateSpec, ctx),
+    // start and delete read the VM under its lock and refuse a live one themselves (lifecycle.ts).
+    refusesActive: true,
     start: (local, ctx) => life.start(kvm, local, ctx),
     stop: (local, opts, ctx) => life.stop(kvm, local, opts, ctx),
     restart: (local, ctx) => life.reboot(kvm, local, ctx),

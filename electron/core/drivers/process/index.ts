@@ -188,6 +188,9 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
       return infoOf(def);
     },
 
+    // start and delete read the program under its lock and refuse a live one themselves.
+    refusesActive: true,
+
     async start(local, ctx) {
       const def = await load(local);
       return store.withLock(def.id, `start by ${ctx.origin}`, what(def), async () => {
