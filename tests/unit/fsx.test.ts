@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { syncDir, syncFileData, writeFileAtomic, writeFileSynced, writeJsonAtomic } from '../../electron/core/base/fsx.js';
+import { removeTree, syncDir, syncFileData, writeFileAtomic, writeFileSynced, writeJsonAtomic } from '../../electron/core/base/fsx.js';
 
 let dir = '';
 beforeEach(() => {
@@ -59,5 +59,31 @@ describe('durable writes', () => {
     await syncFileData(join(dir, 'f'));
     await expect(syncDir(join(dir, 'missing'))).rejects.toThrow(/ENOENT/);
     await expect(syncFileData(join(dir, 'missing'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('removeTree', () => {
+  it('removes a tree of small and large files, nested dirs and links (not what a link points to)', async () => {
+    const tree = join(dir, 'trash');
+    mkdirSync(join(tree, 'run', '1'), { recursive: true });
+    writeFileSync(join(tree, 'definition.json'), '{}');
+    writeFileSync(join(tree, 'run', '1', 'status'), 'running');
+    writeFileSync(join(tree, 'disk.qcow2'), '');
+    truncateSync(join(tree, 'disk.qcow2'), 64 * 1024 * 1024); // sparse, past the size unlinked synchronously
+    const outside = join(dir, 'kept');
+    writeFileSync(outside, 'kept');
+    symlinkSync(outside, join(tree, 'link'));
+    symlinkSync(join(dir, 'nowhere'), join(tree, 'dangling'));
+    await removeTree(tree);
+    expect(readdirSync(dir)).toEqual(['kept']);
+    expect(readFileSync(outside, 'utf8')).toBe('kept');
+  });
+
+  it('is fine with a path that is not there, and removes a plain file', async () => {
+    await removeTree(join(dir, 'missing'));
+    await removeTree(join(dir, 'missing', 'deeper'));
+    writeFileSync(join(dir, 'file'), 'x');
+    await removeTree(join(dir, 'file'));
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

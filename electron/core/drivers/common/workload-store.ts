@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJsonSync, sweepTempFiles, syncDir, writeFileAtomic, writeFileSynced, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
+import { readJsonSync, removeTree, sweepTempFiles, syncDir, writeFileAtomic, writeFileSynced, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
 import { acquireLock, lockOwner } from '../../base/lock.js';
 import { isSameProcess } from '../../base/procfs.js';
 
@@ -244,9 +244,9 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
   /** Remove a workload's directory: renamed out of sight first, so a crash never leaves half a definition listed. */
   async remove(def: D): Promise<void> {
     const trash = join(this.base, `.trash-${def.id}`);
-    // The metadata steps synchronously (a syscall each); the trash's removal, which may free gigabytes of disk, on the threadpool.
+    // The metadata steps synchronously (a syscall each); of the trash, a file that may free gigabytes of disk is unlinked on the thread pool (removeTree).
     renameSync(this.dir(def.id), trash);
-    await Promise.all([rm(trash, { recursive: true, force: true }), this.removeOutside(def)]);
+    await Promise.all([removeTree(trash), this.removeOutside(def)]);
     if (this.claimOf(def.name) === def.id) rmSync(this.nameClaim(def.name), { force: true });
   }
 

@@ -1,6 +1,7 @@
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { ContainerdCreateSpec, KataCreateSpec, SandboxRuntime } from '../../../../shared/drivers/containerd.js';
 import type { WorkloadInfo } from '../../../../shared/model.js';
+import { removeTree } from '../../base/fsx.js';
 import { driverError, invalid } from '../../base/errors.js';
 import { withLockIn } from '../../base/lock.js';
 import type { OpContext, StopOptions } from '../driver.js';
@@ -306,7 +307,7 @@ export async function deleteWorkload(
     // delete finishes it. Once the record is gone, its log folder and snapshot images follow.
     await Promise.all([
       f.client.call('containers.Delete', { id: t.id }, { namespace: t.namespace }).then(() =>
-        Promise.all([rm(workloadDir(f, t.namespace, t.id), { recursive: true, force: true }), also?.then((remove) => remove())]),
+        Promise.all([removeTree(workloadDir(f, t.namespace, t.id)), also?.then((remove) => remove())]),
       ),
       f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }).catch((e: unknown) => {
         if (!isNotFound(e)) throw e;
