@@ -65,6 +65,12 @@ export function writeFileSynced(path: string, data: string | Uint8Array, mode = 
   return writeNew(path, data, mode, true);
 }
 
+/**
+ * Hands over an fsync a builder started and did not wait for: whoever assembles the files
+ * waits for it alongside its own, before anything is renamed into place.
+ */
+export type DeferSync = (sync: Promise<void>) => void;
+
 export interface AtomicOptions {
   /**
    * false: the caller fsyncs the directory itself (syncDir), later or alongside other

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError, isNodeError } from '../../base/errors.js';
-import { readJsonSync, removeTree, sweepTempFiles, syncDir, writeFileAtomic, writeFileSynced, writeJsonAtomic, type AtomicOptions } from '../../base/fsx.js';
+import { readJsonSync, removeTree, sweepTempFiles, syncDir, writeFileAtomic, writeFileSynced, writeJsonAtomic, type AtomicOptions, type DeferSync } from '../../base/fsx.js';
 import { acquireLock, lockOwner } from '../../base/lock.js';
 import { isSameProcess } from '../../base/procfs.js';
 
@@ -203,7 +203,7 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
    * the rename into place is synced too (else a power loss could leave only the dot
    * directory, which the sweep would then remove, disks and all).
    */
-  protected async createDir(name: string, origin: string, build: (dir: string, id: string) => Promise<D>): Promise<D> {
+  protected async createDir(name: string, origin: string, build: (dir: string, id: string, defer: DeferSync) => Promise<D>): Promise<D> {
     return this.lockIn(`name-${name}`, `create by ${origin}`, `name '${name}'`, async () => {
       const existing = await this.idOfName(name);
       if (existing) {
@@ -214,19 +214,26 @@ export class WorkloadStore<D extends StoredDefinition, R extends object, E, F ex
       const partial = join(this.base, `.partial-${id}`);
       mkdirSync(partial, { mode: 0o700 });
       let full: D;
-      // What does not depend on the definition is written (and synced) while build runs. The claim must be in
-      // place before the rename: a claim whose directory never appeared is ignored (idOfName), but a directory
-      // without its claim would let a second create take the same name.
+      // The build first (a disk's copy is the longest step), then, while it waits on the disk, what does not depend
+      // on the definition is written and synced. The claim must be in place before the rename: a claim whose
+      // directory never appeared is ignored (idOfName), but a directory without its claim would let a second create
+      // take the same name. The fsyncs build hands over (defer) are waited for with the definition's.
+      const deferred: Promise<void>[] = [];
+      const building = build(partial, id, (sync) => {
+        sync.catch(() => undefined); // awaited below
+        deferred.push(sync);
+      });
+      building.catch(() => undefined); // awaited below, after the aside has started
       const aside = Promise.all([writeFileSynced(join(partial, 'state.json'), '{}\n'), writeFileAtomic(this.nameClaim(name), id)]);
       aside.catch(() => undefined); // awaited below; a build that fails first must not leave it unhandled
       try {
-        full = await build(partial, id);
+        full = await building;
         // Every entry of the dot directory is made by now (the state's at the start, the disks' by build, the
         // definition's as writeFileSynced is called), so its fsync goes alongside the files' own.
-        await Promise.all([writeFileSynced(join(partial, 'definition.json'), JSON.stringify(full, null, 2) + '\n'), aside, syncDir(partial)]);
+        await Promise.all([writeFileSynced(join(partial, 'definition.json'), JSON.stringify(full, null, 2) + '\n'), aside, syncDir(partial), ...deferred]);
         renameSync(partial, this.dir(id));
       } catch (e) {
-        await aside.catch(() => undefined);
+        await Promise.allSettled([aside, ...deferred]);
         await rm(partial, { recursive: true, force: true });
         // The claim written aside goes too (ignored anyway while its directory is missing, but a failed create leaves nothing).
         if (this.claimOf(name) === id) rmSync(this.nameClaim(name), { force: true });

@@ -3,6 +3,7 @@ import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KvmDiskSpec } from '../../../../shared/drivers/kvm.js';
 import { driverError, invalid, NovaError } from '../../base/errors.js';
+import type { DeferSync } from '../../base/fsx.js';
 import { run } from '../../base/run.js';
 import type { OpContext } from '../driver.js';
 import type { OverlayTemplates } from './overlays.js';
@@ -110,6 +111,8 @@ export async function makeDisks(
   ctx: OpContext,
   /** Where linked clones are copied from (kvm); without, each is a qemu-img run. */
   templates?: OverlayTemplates,
+  /** Where a copied clone's fsync goes instead of being waited for here (the store waits for it with its own). */
+  defer?: DeferSync,
 ): Promise<VmDisk[]> {
   const out: VmDisk[] = [];
   for (const [i, d] of specs.entries()) {
@@ -127,7 +130,7 @@ export async function makeDisks(
       const file = `${node}.qcow2`;
       label(`linked clone of ${d.base}`);
       const dest = join(dir, file);
-      if (templates) await templates.clone(qemuImgBin, d.base, info.format, info['virtual-size'], dest, `disk ${i + 1}`, ctx.signal);
+      if (templates) await templates.clone(qemuImgBin, d.base, info.format, info['virtual-size'], dest, `disk ${i + 1}`, ctx.signal, defer);
       else await qemuImg(qemuImgBin, ['create', '-q', '-f', 'qcow2', '-b', d.base, '-F', info.format, dest], `disk ${i + 1}`, ctx.signal, 'ignore');
       out.push({ node, file, format: 'qcow2', base: d.base, virtualSizeBytes: info['virtual-size'] });
     } else {

@@ -56,7 +56,7 @@ export async function create(kvm: Kvm, s: KvmCreateSpec, ctx: OpContext): Promis
       accel: s.accel,
     },
     ctx.origin,
-    (dir) => makeDisks(kvm.qemuImg, s.disks, infos, dir, ctx, kvm.overlays),
+    (dir, _id, defer) => makeDisks(kvm.qemuImg, s.disks, infos, dir, ctx, kvm.overlays, defer),
   );
   if (s.incoming) return start(kvm, def.id, ctx, s.incoming);
   return kvm.infoOf(def);

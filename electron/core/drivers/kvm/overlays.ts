@@ -3,7 +3,7 @@ import { constants, copyFileSync, mkdirSync, renameSync, rmSync, statSync } from
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { driverError } from '../../base/errors.js';
-import { syncFile, syncFileData } from '../../base/fsx.js';
+import { syncFile, syncFileData, type DeferSync } from '../../base/fsx.js';
 import { codeFor, imageInfo, qemuImg } from './disks.js';
 import { readQcow2Backing } from './qcow2-header.js';
 
@@ -37,21 +37,31 @@ export class OverlayTemplates {
 
   constructor(private readonly dir: string) {}
 
-  /** Write the linked clone of base at dest (a new file), through the template when there is one. */
-  async clone(qemuImgBin: string, base: string, format: string, virtualSize: number, dest: string, what: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * Write the linked clone of base at dest (a new file), through the template when there is one. A copy's fsync
+   * goes to defer when given (the caller waits for it with its other files'), else it is waited for here.
+   */
+  async clone(qemuImgBin: string, base: string, format: string, virtualSize: number, dest: string, what: string, signal?: AbortSignal, defer?: DeferSync): Promise<void> {
     // Not awaited: the create does not wait on the sweep, which never touches the template this create needs.
     this.swept ??= this.sweep(qemuImgBin).catch(() => undefined);
     const template = join(this.dir, `${templateKey(qemuImgBin, base, format, virtualSize)}.qcow2`);
     if (statSync(template, { throwIfNoEntry: false })?.isFile()) {
       // The copy is in-kernel (copy_file_range) and small (a few clusters); the flush waits on the disk, off the event loop.
+      // As qemu-img's own failure reads: a full disk is the host's state (UNAVAILABLE), with the system's words.
+      const failed = (e: unknown) => {
+        const message = `${what}: copying the linked clone's template failed: ${(e as Error).message}`;
+        return driverError('kvm', codeFor(message), message);
+      };
       try {
         copyFileSync(template, dest, constants.COPYFILE_EXCL);
-        await syncData(dest);
       } catch (e) {
-        // As qemu-img's own failure reads: a full disk is the host's state (UNAVAILABLE), with the system's words.
-        const message = `${what}: copying the linked clone's template failed: ${(e as Error).message}`;
-        throw driverError('kvm', codeFor(message), message);
+        throw failed(e);
       }
+      const synced = syncData(dest).catch((e: unknown) => {
+        throw failed(e);
+      });
+      if (defer) defer(synced);
+      else await synced;
       return;
     }
     await qemuImg(qemuImgBin, ['create', '-q', '-f', 'qcow2', '-b', base, '-F', format, dest], what, signal, 'ignore');

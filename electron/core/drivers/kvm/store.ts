@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Accel, PortForward } from '../../../../shared/drivers/kvm.js';
 import type { ExitInfo } from '../../../../shared/model.js';
+import type { DeferSync } from '../../base/fsx.js';
 import { WorkloadStore } from '../common/workload-store.js';
 
 /** A disk of a VM. Owned disks live in the VM's directory (by file name); others are used in place. */
@@ -86,10 +87,10 @@ export class VmStore extends WorkloadStore<VmDefinition, VmRunState, VmExitRecor
   create(
     def: Omit<VmDefinition, 'id' | 'version' | 'createdAt' | 'disks'>,
     origin: string,
-    fill: (dir: string, id: string) => Promise<VmDisk[]>,
+    fill: (dir: string, id: string, defer: DeferSync) => Promise<VmDisk[]>,
   ): Promise<VmDefinition> {
-    return this.createDir(def.name, origin, async (dir, id) => {
-      const disks = await fill(dir, id);
+    return this.createDir(def.name, origin, async (dir, id, defer) => {
+      const disks = await fill(dir, id, defer);
       return { version: 1, id, createdAt: new Date().toISOString(), ...def, disks };
     });
   }
