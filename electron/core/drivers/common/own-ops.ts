@@ -16,7 +16,7 @@ const OP_WAIT_MAX_MS = 10_000;
  * client that sends its next command on the workload as the answer comes (a script, a bulk
  * action, a page over the WebSocket: a millisecond or two later) begins it within this
  * time: the read then waits for that one too, and is made once, after both. Read at once,
- * it landed in the next command and slowed it by ~0.5–1.5 ms (bench lifecycle figures,
+ * it landed in the next command and slowed it by up to ~1.4 ms (bench lifecycle figures,
  * WebSocket path).
  */
 const OP_GRACE_MS = 25;
