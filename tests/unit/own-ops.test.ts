@@ -5,22 +5,28 @@ const tick = () => new Promise((r) => setImmediate(r));
 /** Longer than the grace after which an operation of ours counts as ended (own-ops.ts). */
 const pastGrace = () => new Promise((r) => setTimeout(r, 60));
 
+/** An operation of ours on `key`, tracked, that ends when told. */
+function running(ops: OwnOps, key: string): { op: Promise<void>; finish: () => void } {
+  let finish!: () => void;
+  const op = ops.track(key, new Promise<void>((r) => (finish = r)));
+  return { op, finish };
+}
+
+/** An event of `key` whose handler reads (records `label`) when it should. */
+const readOn = (chains: EventChains, ops: OwnOps, key: string, reads: string[], label: string) =>
+  chains.push(key, () => ops.busy(key), async (shouldRead) => {
+    if (await shouldRead()) reads.push(label);
+  });
+
 describe('own operations and the event chains the watchers read through', () => {
   it("holds a workload's events while this process's operation on it runs, then reads once, for the newest", async () => {
     const ops = new OwnOps();
     const chains = new EventChains();
-    let finish!: () => void;
-    const op = ops.track('a', new Promise<void>((r) => (finish = r)));
+    const { op, finish } = running(ops, 'a');
     const reads: string[] = [];
-    for (const ev of ['kill', 'die', 'stop']) {
-      chains.push('a', () => ops.busy('a'), async (shouldRead) => {
-        if (await shouldRead()) reads.push(ev);
-      });
-    }
+    for (const ev of ['kill', 'die', 'stop']) readOn(chains, ops, 'a', reads, ev);
     // Another workload's event is not held behind them.
-    chains.push('b', () => ops.busy('b'), async (shouldRead) => {
-      if (await shouldRead()) reads.push('b:start');
-    });
+    readOn(chains, ops, 'b', reads, 'b:start');
     await tick();
     expect(reads).toEqual(['b:start']);
     finish();
@@ -36,22 +42,18 @@ describe('own operations and the event chains the watchers read through', () => 
   it('holds them through the next operation of ours on the workload when it began before they were read', async () => {
     const ops = new OwnOps();
     const chains = new EventChains();
-    let finishStop!: () => void;
-    const stop = ops.track('a', new Promise<void>((r) => (finishStop = r)));
+    const stop = running(ops, 'a');
     const reads: string[] = [];
-    chains.push('a', () => ops.busy('a'), async (shouldRead) => {
-      if (await shouldRead()) reads.push('exit');
-    });
-    finishStop();
-    await stop;
+    readOn(chains, ops, 'a', reads, 'exit');
+    stop.finish();
+    await stop.op;
     // The next command comes a little after the answer, before the stop counts as ended.
     await new Promise((r) => setTimeout(r, 5));
-    let finishDelete!: () => void;
-    const del = ops.track('a', new Promise<void>((r) => (finishDelete = r)));
+    const del = running(ops, 'a');
     await pastGrace();
     expect(reads).toEqual([]);
-    finishDelete();
-    await del;
+    del.finish();
+    await del.op;
     await pastGrace();
     expect(reads).toEqual(['exit']);
   });

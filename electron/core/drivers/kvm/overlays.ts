@@ -57,7 +57,7 @@ export class OverlayTemplates {
       } catch (e) {
         throw failed(e);
       }
-      const synced = syncData(dest).catch((e: unknown) => {
+      const synced = syncFileData(dest).catch((e: unknown) => {
         throw failed(e);
       });
       if (defer) defer(synced);
@@ -76,7 +76,7 @@ export class OverlayTemplates {
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       copyFileSync(made, tmp, constants.COPYFILE_EXCL);
-      await syncData(tmp, true);
+      await syncFile(tmp);
       renameSync(tmp, template);
     } catch {
       rmSync(tmp, { force: true });
@@ -120,4 +120,3 @@ async function orphaned(qemuImgBin: string, path: string, key: string, madeMs: n
   return info !== undefined && (info.format !== h.backingFormat || info['virtual-size'] !== h.virtualSize);
 }
 
-const syncData = (path: string, all = false): Promise<void> => (all ? syncFile(path) : syncFileData(path));
