@@ -126,7 +126,7 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     await until('the event stream', async () => (++flips % 2 ? marker.pause() : marker.unpause()).then(() => events.some((e) => e.type === 'workload' && e.info.name === `${P}-retag-mark`)), (v) => v);
     if (flips % 2) await marker.unpause();
     await seen('running');
-    await tagAs(301);
+    const first = (await tagAs(301)) as { Id: string };
     await marker.pause();
     await seen('paused');
     const made = [await make('rt1', { image: ref, cmd: undefined, args: undefined }), await make('rt2', { image: ref, cmd: undefined, args: undefined })];
@@ -140,6 +140,8 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
     for (const w of [...made, after]) await client.call('workloads.delete', { id: w.id });
     await marker.remove({ force: true });
     await base.remove();
+    // Retagged, the first image has no name left for the prefix cleanup to find it by.
+    await d.getImage(first.Id).remove();
   });
 
   it('creates with every option, and the engine holds them; docker ps shows the same name', async () => {
