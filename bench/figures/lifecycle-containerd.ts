@@ -120,7 +120,7 @@ export async function lifecycleContainerd(ctx: BenchContext): Promise<Entry[]> {
       ctx.reps(CYCLES),
     );
     return lifecycleEntries('containerd', results, {
-      create: 'NovaCron also looks the image up by name (at once with the lease) and takes the per-workload lock; it releases the lease without waiting for the reply',
+      create: 'NovaCron also looks the image up by name (while it takes the per-workload lock); it writes the record, then its snapshot, with no lease (the record keeps the snapshot from the garbage collector); raw makes and releases a lease around them, as ctr does',
       start: "NovaCron's task writes stdout and stderr to files through a logger the shim starts (sh, then two cats after it says it is ready); the raw task has no stdio. Also the read under the lock (the start rule) and the answer's task read",
       pause: 'NovaCron takes the per-workload lock; whose the container is comes from its read under the lock in the last 2 s (else it is read first), the state check is the engine\'s',
       resume: 'as pause',

@@ -32,26 +32,6 @@ export async function withLease<T>(f: Family, fn: (lease: string) => Promise<T>)
   }
 }
 
-/**
- * withLease, with the lease made while `along` runs (reads that need no lease), so the two
- * round trips overlap; fn gets along's answer. The lease is released once fn has answered,
- * without waiting for containerd's reply: what fn made is referenced by then (a container
- * record holds its snapshot), so the release is one round trip the answer need not wait
- * for. It is tracked (see lease-release.ts): retried if containerd does not take it, and
- * waited for by a process about to exit (the CLI), which would otherwise leave it behind.
- */
-export async function withLeaseAlong<A, T>(f: Family, along: Promise<A>, fn: (lease: string, a: A) => Promise<T>): Promise<T> {
-  const { id, made: creating } = createLease(f);
-  const [made, got] = await Promise.allSettled([creating, along]);
-  try {
-    if (got.status === 'rejected') throw got.reason;
-    if (made.status === 'rejected') throw made.reason;
-    return await fn(id, got.value);
-  } finally {
-    if (made.status === 'fulfilled') void releaseLease(f, id);
-  }
-}
-
 const ensured = new Set<string>();
 
 /** NovaCron's namespace is made on first use; containerd answers ALREADY_EXISTS after. */

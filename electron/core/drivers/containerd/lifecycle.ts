@@ -10,13 +10,14 @@ import { jsonAny, parseJsonAny, SPEC_TYPE_URL } from './api/codec.js';
 import type { Container, Process } from './api/messages.js';
 import { DEFINITION_EXTENSION, DEFINITION_TYPE_URL, LABEL, localOf, lockPath, parseLocal, workloadDir, type Family, type Target } from './context.js';
 import { taskStdio } from './stdio.js';
-import { ensureUnpacked, getImage, resolveImage } from './images/images.js';
-import { ensureNamespace, withLeaseAlong } from './lease.js';
+import { ensureUnpacked, getImage, resolveImage, type ResolvedImage } from './images/images.js';
+import { ensureNamespace, withLease } from './lease.js';
+import { sweepLeftLeases } from './lease-release.js';
 import type { Runtimes } from './runtimes.js';
 import { runtimeFor } from './runtimes.js';
 import { generateSpec, resourcesOf, runFieldsOf, type OciSpec } from './spec.js';
 import { forgetSeen, see, seen } from './sightings.js';
-import { definitionOf, findContainer, getContainer, getTask, observeOwn, sandboxOf, toInfo, type Definition } from './workloads.js';
+import { definitionOf, getContainer, getTask, observeOwn, sandboxOf, toInfo, type Definition } from './workloads.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 
 const SIGTERM = 15;
@@ -109,7 +110,7 @@ export async function createWorkload(f: Family, s: ContainerdCreateSpec | KataCr
   await ensureNamespace(f);
   const t: Target = { namespace: f.client.namespace, id: s.name, own: true };
   const exists = () => driverError(D, 'CONFLICT', `a container named '${t.id}' already exists in namespace ${t.namespace}`);
-  /** The image, its spec and our definition: reads only, made while the lease is being made. */
+  /** The image, its spec and our definition: reads only, so they start while the lock is taken. */
   const plan = async () => {
     const image = await getImage(f, s.image, { signal: ctx.signal });
     if (!image) {
@@ -133,51 +134,67 @@ export async function createWorkload(f: Family, s: ContainerdCreateSpec | KataCr
     return { resolved, spec, def, rt: await runtimeFor(f, runtime) };
   };
 
-  return locked(f, t, `create by ${ctx.origin}`, () =>
-    withLeaseAlong(f, plan(), async (lease, { resolved, spec, def, rt }) => {
+  // The first create of this process sweeps up leases its earlier runs left, as the first lease would.
+  sweepLeftLeases(f);
+  const planned = plan();
+  planned.catch(() => undefined); // awaited under the lock, unless the lock is refused
+  return locked(f, t, `create by ${ctx.origin}`, async () => {
+    const { resolved, spec, def, rt } = await planned;
+    // The record first, then its snapshot, and no lease: once the record names the snapshot
+    // key, containerd's garbage collector keeps whatever snapshot comes to have it. That is
+    // two writes to containerd's database instead of four (a lease made and released around
+    // them), and the name is claimed before any snapshot is touched. A record left without
+    // its snapshot (this process killed in between) is what a half-done delete leaves too:
+    // it lists as stopped, and a delete removes it.
+    let made: Container | null | undefined;
+    try {
+      ({ container: made } = await f.client.call('containers.Create', {
+        container: {
+          id: t.id,
+          image: s.image,
+          labels: { ...s.labels, [LABEL.driver]: D, [LABEL.runtime]: runtime, [LABEL.createdBy]: ctx.origin },
+          runtime: { name: rt.name, ...(rt.options ? { options: rt.options } : {}) },
+          spec: jsonAny(SPEC_TYPE_URL, spec),
+          snapshotter: f.snapshotter,
+          snapshot_key: t.id,
+          extensions: { [DEFINITION_EXTENSION]: jsonAny(DEFINITION_TYPE_URL, def) },
+        },
+      }));
+    } catch (e) {
+      if (isAlreadyExists(e)) throw exists();
+      throw e;
+    }
+    try {
       ctx.progress({ label: 'preparing the root filesystem', done: 0, unit: 'steps' });
-      const prepare = (parent: string) => f.client.call('snapshots.Prepare', { snapshotter: f.snapshotter, key: t.id, parent }, { lease });
-      // The common case is one call: the image is unpacked and no snapshot has our name. The
-      // engine's refusals say when it is not so, and only then is there more to do.
-      try {
-        await prepare(resolved.topChainId || (await ensureUnpacked(f, resolved, lease, ctx.signal)));
-      } catch (e) {
-        if (isAlreadyExists(e)) {
-          if (await findContainer(f, t)) throw exists();
-          // A snapshot under our name with no container is the leftover of a create that died.
-          await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }).catch(() => undefined);
-        } else if (!isNotFound(e)) {
-          throw e;
-        }
-        // NOT_FOUND: the image's snapshots are not unpacked (pruned, or pulled without unpack).
-        await prepare(await ensureUnpacked(f, resolved, lease, ctx.signal));
-      }
-      try {
-        const { container } = await f.client.call(
-          'containers.Create',
-          {
-            container: {
-              id: t.id,
-              image: s.image,
-              labels: { ...s.labels, [LABEL.driver]: D, [LABEL.runtime]: runtime, [LABEL.createdBy]: ctx.origin },
-              runtime: { name: rt.name, ...(rt.options ? { options: rt.options } : {}) },
-              spec: jsonAny(SPEC_TYPE_URL, spec),
-              snapshotter: f.snapshotter,
-              snapshot_key: t.id,
-              extensions: { [DEFINITION_EXTENSION]: jsonAny(DEFINITION_TYPE_URL, def) },
-            },
-          },
-          { lease },
-        );
-        return toInfo(f, t, container!, undefined);
-      } catch (e) {
-        await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }).catch(() => undefined);
-        // A container by that name made with another snapshot key (ctr, say): our snapshot went, theirs stays.
-        if (isAlreadyExists(e)) throw exists();
-        throw e;
-      }
-    }),
-  );
+      await prepareRootfs(f, t, resolved, ctx.signal);
+    } catch (e) {
+      await f.client.call('containers.Delete', { id: t.id }).catch(() => undefined);
+      throw e;
+    }
+    return toInfo(f, t, made!, undefined);
+  });
+}
+
+/**
+ * The container's writable snapshot, from the image's top layer. The common case is one
+ * call: the image is unpacked and no snapshot has our name. The engine's refusals say when
+ * it is not so, and only then is there more to do.
+ */
+async function prepareRootfs(f: Family, t: Target, resolved: ResolvedImage, signal: AbortSignal): Promise<void> {
+  const prepare = (parent: string, lease?: string) => f.client.call('snapshots.Prepare', { snapshotter: f.snapshotter, key: t.id, parent }, { lease });
+  // Unpacking writes content and snapshots nothing refers to yet: that needs a lease.
+  const unpackThenPrepare = () => withLease(f, async (lease) => prepare(await ensureUnpacked(f, resolved, lease, signal), lease));
+  if (!resolved.topChainId) return void (await unpackThenPrepare());
+  try {
+    await prepare(resolved.topChainId);
+  } catch (e) {
+    // ALREADY_EXISTS: a snapshot under our name is the leftover of a create that died (the
+    // record, made first, was ours to make, so no container has it).
+    if (isAlreadyExists(e)) await f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: t.id }).catch(() => undefined);
+    // NOT_FOUND: the image's snapshots are not unpacked (pruned, or pulled without unpack).
+    else if (!isNotFound(e)) throw e;
+    await unpackThenPrepare();
+  }
 }
 
 /**
@@ -195,7 +212,11 @@ export async function startTask(f: Family, t: Target, ctx: OpContext, seen?: { c
   // log folder and its logger are made while they are on their way.
   const asked = Promise.all([
     c.labels[LABEL.stopRequested] !== undefined ? setLabel(f, t, LABEL.stopRequested, undefined) : Promise.resolve(c),
-    f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }),
+    f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }, { namespace: t.namespace }).catch((e: unknown) => {
+      // A record without its snapshot: a create or a delete that did not finish (killed between its writes).
+      if (isNotFound(e)) throw driverError(f.profile.id, 'CONFLICT', `${what(f, t)} has no root filesystem (its snapshot '${t.id}' is gone): delete it and create it again`);
+      throw e;
+    }),
   ]);
   asked.catch(() => undefined); // awaited below, unless the log folder cannot be made first
   const stdio = taskStdio(f, t);
