@@ -124,7 +124,7 @@ export async function lifecycleContainerd(ctx: BenchContext): Promise<Entry[]> {
       start: "NovaCron's task writes stdout and stderr to files through a logger the shim starts (sh, then two cats after it says it is ready); the raw task has no stdio. Also the read under the lock (the start rule) and the answer's task read",
       pause: 'NovaCron takes the per-workload lock; whose the container is comes from its read under the lock in the last 2 s (else it is read first), the state check is the engine\'s',
       resume: 'as pause',
-      snapshot: 'raw: freeze + diff + thaw only; NovaCron also stores the layer as an image and unpacks it (both while the task thaws; the answer waits for the thaw)',
+      snapshot: 'raw: freeze + diff + thaw only; NovaCron also stores the layer as an image (while the task thaws; the answer waits for the thaw), and unpacks it after the answer',
       stop: 'NovaCron also reads the container under the lock and marks it "stop requested" first (so the exit reads as stopped, not crashed); its wait goes out with the kill',
       delete: "raw removes the rootfs snapshot and the record only; NovaCron also reads it under the lock (the delete rule) while listing the workload's snapshot images, and removes those and its log folder once the record is gone",
     });

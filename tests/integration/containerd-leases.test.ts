@@ -37,7 +37,11 @@ describeWith('containerd', containerdWhy(), 'containerd driver: no lease left be
     expect(leases(t.namespace)).toEqual([]);
     await t.client.call('workloads.start', { id: w.id });
     await t.client.call('snapshots.create', { id: w.id, name: 's1' });
+    // The snapshot's new layer is unpacked after it answers, holding the lease; a process about to exit waits for both.
+    await t.core.settle();
     expect(ours(t.namespace)).toEqual([]);
+    // By then the layer is unpacked, as ctr checks an image.
+    expect(ctr(t.namespace, ['images', 'check'])).toMatch(/novacron-snapshot\/leased:s1 .* complete .* true/);
     await t.client.call('workloads.delete', { id: w.id, force: true });
   });
 

@@ -50,7 +50,18 @@ export function releaseLease(f: Family, id: string): Promise<void> {
   return first.then(() => undefined);
 }
 
-/** Wait (up to SETTLE_MS) for the releases this process started to land: before it exits (the CLI). */
+/** Work of an operation that goes on after it answered (holding a lease): a process about to exit waits for it too. */
+export function trackAfter(f: Family, work: Promise<unknown>): void {
+  const { pending } = stateOf(f.client);
+  const p = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  pending.add(p);
+  void p.finally(() => pending.delete(p));
+}
+
+/** Wait (up to SETTLE_MS) for the releases (and trackAfter's work) this process started to land: before it exits (the CLI). */
 export async function settleReleases(f: Family): Promise<void> {
   const { pending } = stateOf(f.client);
   const until = Date.now() + SETTLE_MS;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isAlreadyExists } from './api/client.js';
 import { GC, type Family } from './context.js';
-import { LEASE_PREFIX, OWNER, ownerOfSelf, releaseLease, sweepLeftLeases } from './lease-release.js';
+import { LEASE_PREFIX, OWNER, ownerOfSelf, releaseLease, sweepLeftLeases, trackAfter } from './lease-release.js';
 
 /** How long a lease outlives a NovaCron that died mid-operation, before containerd drops it. */
 const LEASE_TTL_MS = 60 * 60_000;
@@ -30,6 +30,32 @@ export async function withLease<T>(f: Family, fn: (lease: string) => Promise<T>)
   } finally {
     await releaseLease(f, id);
   }
+}
+
+/** A lease taken at once, for an operation that has reads to make first and work that may outlast its answer. */
+export interface HeldLease {
+  id: string;
+  /** Settles once containerd has made it. */
+  ready: Promise<unknown>;
+  /** Let it go once `after` (work past the answer, tracked as a release is) has ended. */
+  release(after?: Promise<unknown>): void;
+}
+
+/**
+ * A lease asked for now, so its round trip overlaps the reads the caller makes meanwhile.
+ * Once released it goes without waiting for containerd's reply, as withLease's does not.
+ */
+export function takeLease(f: Family): HeldLease {
+  const { id, made } = createLease(f);
+  made.catch(() => undefined); // awaited through ready by whoever needs it
+  return {
+    id,
+    ready: made,
+    release(after) {
+      const done = Promise.allSettled([made, after]).then(([m]) => (m.status === 'fulfilled' ? releaseLease(f, id) : undefined));
+      trackAfter(f, done);
+    },
+  };
 }
 
 const ensured = new Set<string>();

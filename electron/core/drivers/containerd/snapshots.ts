@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { SnapshotInfo, WorkloadInfo } from '../../../../shared/model.js';
 import { driverError } from '../../base/errors.js';
 import type { OpContext } from '../driver.js';
+import { isNotFound } from './api/client.js';
 import type { Image } from './api/messages.js';
 import { GC, LABEL, isoOf, type Family, type Target } from './context.js';
 import { blobInfo } from './images/content.js';
 import { ensureUnpacked, getImage, resolveImage, storeImage } from './images/images.js';
 import { MEDIA } from './images/oci.js';
 import { unpackLayers } from './images/unpack.js';
-import { withLease } from './lease.js';
+import { takeLease, withLease } from './lease.js';
 import { freeze, locked, lockedOwn, startTask, stopTask } from './lifecycle.js';
 import { getContainer, getTask, observeOwn, toInfo } from './workloads.js';
 
@@ -40,86 +41,101 @@ export async function createSnapshot(f: Family, local: string, name: string, ctx
   const D = f.profile.id;
   return lockedOwn(f, local, `snapshot by ${ctx.origin}`, ctx.signal, async ({ t, c, task }) => {
     const ref = snapshotRef(t.id, name);
-    const [taken, base] = await Promise.all([getImage(f, ref), getImage(f, c.image)]);
-    if (taken) throw driverError(D, 'CONFLICT', `'${t.id}' already has a snapshot named '${name}'`);
-    if (!base) throw driverError(D, 'CONFLICT', `the image '${c.image}' that '${t.id}' runs from was deleted, so its changes cannot be layered on it`);
-    const resolved = await resolveImage(f, base, { signal: ctx.signal });
-    // A running task is frozen while its rootfs is read, so the layer is consistent. Only the
-    // diff needs it frozen: the freeze goes out with the lease and the view the diff is made
-    // against, and the thaw as soon as the diff is made, alongside unpacking and storing the layer.
-    const wasRunning = task?.status === 'RUNNING';
-    const freezing = wasRunning ? freeze(f, t, 'PAUSED', { c, task }) : Promise.resolve(undefined);
-    freezing.catch(() => undefined); // awaited before the diff, unless the lease or the view fails first
-    let thawing: Promise<unknown> | undefined;
-    // Thawed only once frozen: a freeze that failed left nothing to thaw.
-    const thaw = () =>
-      (thawing ??= wasRunning
-        ? freezing.then(() => freeze(f, t, 'RUNNING', { c, task: { ...task, status: 'PAUSED' } }), () => undefined).catch(() => undefined)
-        : Promise.resolve());
+    // Asked for while the images are read: one round trip fewer in a row.
+    const lease = takeLease(f);
+    /** The view the diff is made against, and the new layer to unpack: both dealt with once the snapshot has answered. */
+    const viewKey = `novacron-view-${randomBytes(6).toString('hex')}`;
+    let viewing: Promise<unknown> | undefined;
+    let unpackLater: (() => Promise<unknown>) | undefined;
     try {
-      return await withLease(f, async (lease) => {
+      const [taken, base] = await Promise.all([getImage(f, ref), getImage(f, c.image)]);
+      if (taken) throw driverError(D, 'CONFLICT', `'${t.id}' already has a snapshot named '${name}'`);
+      if (!base) throw driverError(D, 'CONFLICT', `the image '${c.image}' that '${t.id}' runs from was deleted, so its changes cannot be layered on it`);
+      const resolved = await resolveImage(f, base, { signal: ctx.signal });
+      // A running task is frozen while its rootfs is read, so the layer is consistent. Only the
+      // diff needs it frozen: the freeze goes out with the view the diff is made against, and
+      // the thaw as soon as the diff is made, alongside storing the layer.
+      const wasRunning = task?.status === 'RUNNING';
+      const freezing = wasRunning ? freeze(f, t, 'PAUSED', { c, task }) : Promise.resolve(undefined);
+      freezing.catch(() => undefined); // awaited before the diff, unless the lease or the view fails first
+      let thawing: Promise<unknown> | undefined;
+      // Thawed only once frozen: a freeze that failed left nothing to thaw.
+      const thaw = () =>
+        (thawing ??= wasRunning
+          ? freezing.then(() => freeze(f, t, 'RUNNING', { c, task: { ...task, status: 'PAUSED' } }), () => undefined).catch(() => undefined)
+          : Promise.resolve());
+      try {
+        await lease.ready;
         ctx.progress({ label: 'computing the changes', done: 0, total: 3, unit: 'steps' });
-        const parent = await ensureUnpacked(f, resolved, lease, ctx.signal);
-        const viewKey = `novacron-view-${randomBytes(6).toString('hex')}`;
-        const viewing = f.client.call('snapshots.View', { snapshotter: f.snapshotter, key: viewKey, parent }, { lease });
+        const view = (parent: string) => f.client.call('snapshots.View', { snapshotter: f.snapshotter, key: viewKey, parent }, { lease: lease.id });
+        // The base is unpacked (the container's rootfs was prepared from it), so it is viewed
+        // with no look first; only a refusal (its snapshots pruned since) unpacks it.
+        const viewed = (async () => {
+          if (resolved.topChainId) {
+            try {
+              return await view(resolved.topChainId);
+            } catch (e) {
+              if (!isNotFound(e)) throw e;
+            }
+          }
+          return view(await ensureUnpacked(f, resolved, lease.id, ctx.signal));
+        })();
+        viewing = viewed;
+        let layer;
         try {
-          let layer;
-          try {
-            const [{ mounts: left }, { mounts: right }] = await Promise.all([
-              viewing,
-              f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }),
-              freezing,
-            ]);
-            const { diff } = await f.client.call(
-              'diff.Diff',
-              { left, right, media_type: MEDIA.ociLayerGzip, ref: `novacron-diff-${randomBytes(6).toString('hex')}` },
-              { lease, signal: ctx.signal, timeoutMs: 30 * 60_000 },
-            );
-            layer = diff!;
-          } finally {
-            void thaw();
-          }
-          const diffId = (await blobInfo(f.client, layer.digest, { lease }))?.labels[GC.uncompressed] ?? layer.digest;
-          ctx.progress({ label: 'storing the snapshot image', done: 1, total: 3, unit: 'steps' });
-          const now = new Date().toISOString();
-          const config = {
-            ...resolved.config,
-            created: now,
-            rootfs: { type: 'layers', diff_ids: [...resolved.config.rootfs.diff_ids, diffId] },
-            history: [...(resolved.config.history ?? []), { created: now, created_by: `novacron snapshot ${name} of ${t.id}` }],
-          };
-          const layers = [...resolved.manifest.layers, { mediaType: layer.media_type, digest: layer.digest, size: layer.size }];
-          // Unpacked now, so a revert is instant and the image is complete for `ctr run` too. The base
-          // layers are (the rootfs was just diffed against them): only the new one is unpacked, with no
-          // look first (a fresh diff), while the image is stored (the lease holds both until the image
-          // refers to them).
-          const [unpacked, stored] = await Promise.allSettled([
-            unpackLayers(f, layers.map((l, i) => ({ ...l, diffId: config.rootfs.diff_ids[i]! })), { lease, signal: ctx.signal, unpacked: resolved.manifest.layers.length, fresh: true }),
-            storeImage(
-              f,
-              ref,
-              { config: Buffer.from(JSON.stringify(config)), layers, labels: { [LABEL.snapshotOf]: t.id, [LABEL.snapshotName]: name } },
-              { lease, signal: ctx.signal },
-            ),
+          const [{ mounts: left }, { mounts: right }] = await Promise.all([
+            viewed,
+            f.client.call('snapshots.Mounts', { snapshotter: f.snapshotter, key: t.id }),
+            freezing,
           ]);
-          if (unpacked.status === 'rejected') {
-            // No snapshot is half made: an image stored for a layer that could not be unpacked goes.
-            if (stored.status === 'fulfilled') await f.client.call('images.Delete', { name: ref }).catch(() => undefined);
-            throw unpacked.reason;
-          }
-          if (stored.status === 'rejected') throw stored.reason;
-          const image = stored.value;
-          ctx.progress({ label: 'storing the snapshot image', done: 2, total: 3, unit: 'steps' });
-          return { ...toSnapshot(image), sizeBytes: layer.size };
+          const { diff } = await f.client.call(
+            'diff.Diff',
+            { left, right, media_type: MEDIA.ociLayerGzip, ref: `novacron-diff-${randomBytes(6).toString('hex')}` },
+            { lease: lease.id, signal: ctx.signal, timeoutMs: 30 * 60_000 },
+          );
+          layer = diff!;
         } finally {
-          // The view goes last, however the diff ended: a removal sets containerd's garbage
-          // collector going, which holds its metadata store while the layer is stored.
-          await viewing.then(() => f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: viewKey })).catch(() => undefined);
+          void thaw();
         }
-      });
+        const diffId = (await blobInfo(f.client, layer.digest, { lease: lease.id }))?.labels[GC.uncompressed] ?? layer.digest;
+        ctx.progress({ label: 'storing the snapshot image', done: 1, total: 3, unit: 'steps' });
+        const now = new Date().toISOString();
+        const config = {
+          ...resolved.config,
+          created: now,
+          rootfs: { type: 'layers', diff_ids: [...resolved.config.rootfs.diff_ids, diffId] },
+          history: [...(resolved.config.history ?? []), { created: now, created_by: `novacron snapshot ${name} of ${t.id}` }],
+        };
+        const layers = [...resolved.manifest.layers, { mediaType: layer.media_type, digest: layer.digest, size: layer.size }];
+        const image = await storeImage(
+          f,
+          ref,
+          { config: Buffer.from(JSON.stringify(config)), layers, labels: { [LABEL.snapshotOf]: t.id, [LABEL.snapshotName]: name } },
+          { lease: lease.id, signal: ctx.signal },
+        );
+        // The image is complete now (its content is stored and referenced), so the answer does not
+        // wait for the new layer to be unpacked: that is done after it, holding the lease, so a
+        // revert then finds it ready and `ctr run` can use the image as is. A revert that comes
+        // first, or an unpack that failed, unpacks it itself (ensureUnpacked). The base layers are
+        // (the rootfs was just diffed against them); the new one is fresh, so nothing is asked first.
+        unpackLater = () =>
+          unpackLayers(
+            f,
+            layers.map((l, i) => ({ ...l, diffId: config.rootfs.diff_ids[i]! })),
+            { lease: lease.id, signal: new AbortController().signal, unpacked: resolved.manifest.layers.length, fresh: true },
+          );
+        ctx.progress({ label: 'storing the snapshot image', done: 2, total: 3, unit: 'steps' });
+        return { ...toSnapshot(image), sizeBytes: layer.size };
+      } finally {
+        // The answer waits for the thaw: a workload said to be running is.
+        await thaw();
+      }
     } finally {
-      // The answer waits for the thaw: a workload said to be running is.
-      await thaw();
+      // After the answer (the task thawed), holding the lease, so they do not compete with it; a
+      // process about to exit (the CLI) waits for them, as for a release. The view goes first:
+      // its removal sets containerd's garbage collector going, which holds its metadata store.
+      const viewGone = viewing?.then(() => f.client.call('snapshots.Remove', { snapshotter: f.snapshotter, key: viewKey })).catch(() => undefined);
+      lease.release(unpackLater ? Promise.resolve(viewGone).then(unpackLater) : viewGone);
     }
   });
 }
