@@ -1,6 +1,6 @@
 import type { NovaClient } from '../../shared/contract/client.js';
 import { entry, type Entry } from './report.js';
-import { median } from './measure.js';
+import { median, sleep } from './measure.js';
 
 export const OPS = ['create', 'start', 'pause', 'resume', 'snapshot', 'stop', 'delete'] as const;
 export type Op = (typeof OPS)[number];
@@ -41,6 +41,18 @@ export function roundOrders(n: number): number[][] {
 }
 
 /**
+ * A pause between cycles, for the engine's own background work after a delete to end before
+ * the next path's create. containerd collects garbage once something is deleted, at most
+ * ~2 % of the time (so 50–100 ms after its last collection): a path whose delete answers
+ * before that starts leaves the collection to the next create, whichever path's it is, and
+ * one whose delete has later steps takes its own in them. The orders below spread who comes
+ * after whom, but not who leaves what. Measured without the pause (containerd, 5 creates per
+ * pair): NovaCron's create took 4.9 ms after its own cycle and 7–8 ms after the raw or CLI
+ * cycle; with it, 5.1–5.9 ms after any.
+ */
+const SETTLE_MS = 200;
+
+/**
  * Run every path's cycle `reps` times, the paths taking turns in the orders of
  * roundOrders (so a load spike on this shared machine, or what one path's cycle leaves
  * behind, does not fall on one path only), after one untimed warm-up cycle each. Returns
@@ -54,6 +66,7 @@ export async function runCycles(paths: Path[], reps: number): Promise<Map<Path, 
   for (const p of paths) await p.cycle(n++, untimed);
   for (let r = 0; r < reps; r++) {
     for (const k of orders[r % orders.length]!) {
+      await sleep(SETTLE_MS);
       const p = paths[k]!;
       const samples = out.get(p)!;
       await p.cycle(n++, async (op, fn) => {
