@@ -47,7 +47,7 @@ export const sha256Of = (path: string) => createHash('sha256').update(readFileSy
 export function kvmSuiteCore(prefix: string) {
   const s = { client: undefined as unknown as NovaClient, home: '', image: '', imageHash: '', events: [] as CoreEvent[] };
   const created: string[] = [];
-  let close = () => {};
+  let close = async () => {};
   let stopEvents = () => {};
   beforeAll(async () => {
     ({ client: s.client, home: s.home, close } = await openTestCore(prefix));
@@ -58,7 +58,7 @@ export function kvmSuiteCore(prefix: string) {
   afterAll(async () => {
     stopEvents();
     for (const id of created) await s.client.call('workloads.delete', { id, force: true }).catch(() => undefined);
-    close();
+    await close();
   });
   return {
     s,

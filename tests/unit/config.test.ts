@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_KEY_NAMES } from '../../shared/config.js';
 import { loadConfig, writeConfigKeys } from '../../electron/core/config/config.js';
 import { resolvePaths } from '../../electron/core/base/paths.js';
@@ -17,6 +17,7 @@ describe('configuration', () => {
       /* first test has no file */
     }
   });
+  afterAll(() => t.cleanup());
 
   it('works with no file at all, from defaults inside the data dir', async () => {
     const c = await loadConfig(paths, t.env);
