@@ -322,13 +322,15 @@ describeWith('dockerd', dockerWhy(), 'container driver, against the real dockerd
   it('pushes engine events: an OOM kill with a notice, a crash, a start from outside, a removal', async () => {
     const mark = events.length;
     const hog = await make('oom', { cmd: 'sh', args: ['-c', 'sleep 1; a=xxxxxxxx; while :; do a="$a$a"; done'], memoryMB: 8, start: true });
-    const crashed = await until(
+    // Every event about the hog, so a timeout says what did arrive (its states, the notices).
+    const aboutHog = () => events.slice(mark).filter((e) => (e.type === 'workload' ? e.info.id : e.type === 'notice' ? e.workloadId : undefined) === hog.id);
+    const seen = await until(
       'OOM crash event',
-      () => events.slice(mark).find((e) => e.type === 'workload' && e.info.id === hog.id && e.info.state === 'crashed'),
-      (e) => e !== undefined,
+      () => aboutHog().map((e) => (e.type === 'workload' ? { state: e.info.state, exit: e.info.exit } : { notice: e.type === 'notice' ? e.message : '' })),
+      (all) => all.some((e) => 'state' in e && e.state === 'crashed'),
       20_000,
     );
-    expect(crashed).toMatchObject({ info: { exit: { reason: 'killed: out of memory (OOM)' } } });
+    expect(seen.find((e) => 'state' in e && e.state === 'crashed')).toMatchObject({ exit: { reason: 'killed: out of memory (OOM)' } });
     expect(events.slice(mark)).toContainEqual(expect.objectContaining({ type: 'notice', level: 'error', workloadId: hog.id, message: expect.stringContaining('ran out of memory') }));
 
     const quitter = await make('quit', { cmd: 'sh', args: ['-c', 'sleep 0.3; exit 3'], start: true });
