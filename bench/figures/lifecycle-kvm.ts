@@ -130,12 +130,40 @@ export async function lifecycleKvm(ctx: BenchContext): Promise<Entry[]> {
       stop: 'quit (force), to the monitor closing; ours first hints the stop, and its run state is made durable meanwhile',
       delete: "the baseline removes the VM's folder; ours also takes the VM lock, checks that it is not running, renames the folder out of sight before removing it and frees its name and waits for the stopped QEMU's exit",
     });
-    // Figure 2: create+start through the contract against a hand-spawned QEMU reaching its greeting.
+    // Figure 2: create+start through the contract against a hand-spawned QEMU reaching its greeting. The
+    // contract's is one call (create with start), as the UI's form sends it; the two calls apart are in the note.
     const sum = (kind: Path['kind'], ops: (typeof OPS)[number][]) => {
       const r = [...results].find(([p]) => p.kind === kind)?.[1];
       return ops.reduce((s, op) => s + median(r?.get(op) ?? [NaN]), 0);
     };
-    out.push(entry('kvm create+start (contract, WebSocket) vs QEMU spawned to its QMP greeting', 'ms', sum('ws', ['create', 'start']), sum('raw', ['start']), 'spawned QEMU', { ratioMax: 1.1 }));
+    const oneCall: number[] = [];
+    const spawned: number[] = [];
+    for (let i = 0; i < ctx.reps(CYCLES); i++) {
+      // Taking turns, each first every other time; the pause as between the lifecycle cycles.
+      for (const ours of i % 2 ? [false, true] : [true, false]) {
+        await sleep(200);
+        if (ours) {
+          const t0 = performance.now();
+          const w = (await contract.ws.call('workloads.create', { ...spec('o')(i), start: true } as never)) as { id: string };
+          oneCall.push(performance.now() - t0);
+          await contract.ws.call('workloads.delete', { id: w.id, force: true });
+        } else {
+          const id = `s${tag}${i}`;
+          const vmDir = await create(id);
+          const t0 = performance.now();
+          spawn('qemu-system-x86_64', args(id, vmDir), { cwd: join(vmDir, 'run'), detached: true, stdio: 'ignore' }).unref();
+          const q = await bareQmp(join(vmDir, 'run', RUN_FILES.qmp));
+          spawned.push(performance.now() - t0);
+          await q.cmd('quit').catch(() => undefined);
+          await q.closed;
+          rmSync(vmDir, { recursive: true, force: true });
+        }
+      }
+    }
+    out.push(
+      entry('kvm create+start (contract, WebSocket) vs QEMU spawned to its QMP greeting', 'ms', median(oneCall), median(spawned), 'spawned QEMU', { ratioMax: 1.1 },
+        `one call, create with start, as the UI's form sends it (the two calls apart: ${sum('ws', ['create', 'start']).toFixed(1)} ms, the sum of the create and start rows' medians, against ${sum('raw', ['start']).toFixed(1)} ms)`),
+    );
     return out;
   } finally {
     await contract.close();

@@ -58,6 +58,8 @@ export const kvmCreateSchema = z
     accel: z.enum(ACCELS, { error: 'must be auto, kvm or tcg' }).default('auto'),
     /** Prepare this VM as the destination of a live migration listening on tcp:HOST:PORT; it starts at once and waits. */
     incoming: migrationUriSchema.optional(),
+    /** Start it as soon as it is made, in the same operation; one that cannot start is not kept (as virt-install does). */
+    start: z.boolean({ error: mustBe('true or false') }).default(false),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -73,5 +75,6 @@ export const kvmCreateSchema = z
       seen.add(key);
     });
     if (s.network === 'none' && s.portForwards.length) ctx.addIssue({ code: 'custom', path: ['portForwards'], message: 'need a network' });
+    if (s.start && s.incoming !== undefined) ctx.addIssue({ code: 'custom', path: ['start'], message: 'is implied by incoming (the VM starts at once, waiting for the stream)' });
   });
 export type KvmCreateSpec = z.infer<typeof kvmCreateSchema>;

@@ -74,6 +74,16 @@ describeWith('QEMU', why, 'kvm through the novacron CLI, each command its own pr
     expect((await json<{ config: { portForwards: string[] } }>(['inspect', id])).config.portForwards).toEqual([`tcp:127.0.0.1:${port}→22`]);
   });
 
+  it('creates and starts in one command with --start', async () => {
+    const r = await cli(['create', '--driver', 'kvm', '--name', 'cli-oneshot', '--memory', '32', '--base', image, '--accel', 'tcg', '--network', 'none', '--start'], t.env);
+    expect(r.stderr).toBe('');
+    const one = r.stdout.trim();
+    expect(qemuPids(one)).toHaveLength(1);
+    expect((await json<{ info: { state: string } }>(['inspect', one])).info.state).toBe('running');
+    expect((await cli(['rm', one, '--force'], t.env)).code).toBe(0);
+    expect(qemuPids(one)).toEqual([]);
+  });
+
   it('pauses, resumes, reboots, snapshots, reverts and migrates through the CLI', async () => {
     expect((await cli(['pause', id], t.env)).stdout).toContain('paused');
     expect((await cli(['ls'], t.env)).stdout).toMatch(/cli-vm\s+kvm\s+paused/);

@@ -277,4 +277,29 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
       taken.close();
     }
   });
+
+  it('creates and starts in one operation with start, and keeps no VM that cannot start', async () => {
+    const w = await make('bs-oneshot', { start: true });
+    expect(w).toMatchObject({ name: 'bs-oneshot', state: 'running' });
+    expect(qemuPids(w.id)).toEqual([await pidOf(w.id)]);
+    const taken: Server = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    const folders = () => readdirSync(join(home, 'vms')).filter((n) => !n.startsWith('.'));
+    const before = folders();
+    try {
+      const spec = { driver: 'kvm', name: 'bs-nostart', memoryMB: 32, disks: [{ base: image }], accel: 'tcg', portForwards: [{ hostPort: port, guestPort: 22 }] };
+      await expect(client.call('workloads.create', { ...spec, start: true } as never)).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(new RegExp(`VM 'bs-nostart': QEMU refused to start.*host forwarding rule.*${port}`)),
+      });
+      expect((await client.call('workloads.list', { driver: 'kvm' })).workloads.map((x) => x.name)).not.toContain('bs-nostart');
+      expect(folders()).toEqual(before);
+      // Its name is free again.
+      const again = await make('bs-nostart', { portForwards: [{ hostPort: port, guestPort: 22 }] });
+      expect(again.state).toBe('stopped');
+    } finally {
+      taken.close();
+    }
+  });
 });

@@ -61,7 +61,7 @@ describe('the QEMU command line of a VM', () => {
 describe('the kvm create spec', () => {
   const base = { driver: 'kvm', name: 'vm', memoryMB: 256, disks: [{ sizeGB: 4 }] };
   it('fills defaults and names each bad field', () => {
-    expect(kvmCreateSchema.parse(base)).toMatchObject({ cpus: 1, accel: 'auto', machine: 'pc', network: 'user', portForwards: [] });
+    expect(kvmCreateSchema.parse(base)).toMatchObject({ cpus: 1, accel: 'auto', machine: 'pc', network: 'user', portForwards: [], start: false });
     expect(fieldErrors(kvmCreateSchema, { ...base, name: 'a/b', memoryMB: 8, accel: 'fast' })).toMatchObject({
       name: "must not contain '/'",
       memoryMB: 'must be at least 16 MiB',
@@ -71,6 +71,8 @@ describe('the kvm create spec', () => {
     expect(fieldErrors(kvmCreateSchema, { ...base, portForwards: [{ hostPort: 80, guestPort: 1 }, { hostPort: 80, guestPort: 2 }] })).toMatchObject({ 'portForwards.1': expect.stringContaining('forwarded twice') });
     expect(fieldErrors(kvmCreateSchema, { ...base, incoming: 'tcp:host:99999' })).toMatchObject({ incoming: 'port must be 1…65535' });
     expect(fieldErrors(kvmCreateSchema, { ...base, incoming: 'exec:rm -rf /' })).toMatchObject({ incoming: 'must look like tcp:HOST:PORT' });
+    expect(fieldErrors(kvmCreateSchema, { ...base, start: 'yes' })).toMatchObject({ start: 'must be true or false' });
+    expect(fieldErrors(kvmCreateSchema, { ...base, start: true, incoming: 'tcp:0.0.0.0:4444' })).toMatchObject({ start: expect.stringContaining('implied by incoming') });
   });
 
   it('reads --port-forward as an admin writes it', () => {

@@ -25,9 +25,10 @@ export const kvmFlags: CreateFlags = {
     network: { type: 'string' },
     'port-forward': { type: 'string', multiple: true },
     incoming: { type: 'string' },
+    start: { type: 'boolean' },
   },
   usage:
-    '--memory MB [--cpus N] (--disk-size GB | --disk PATH | --base PATH)… [--iso PATH] [--kernel PATH [--initrd PATH] [--append STR]] [--accel auto|kvm|tcg] [--machine pc|q35] [--network user|none] [--port-forward [ADDR:]HOSTPORT:GUESTPORT[/udp]]… [--incoming tcp:HOST:PORT]',
+    '--memory MB [--cpus N] (--disk-size GB | --disk PATH | --base PATH)… [--iso PATH] [--kernel PATH [--initrd PATH] [--append STR]] [--accel auto|kvm|tcg] [--machine pc|q35] [--network user|none] [--port-forward [ADDR:]HOSTPORT:GUESTPORT[/udp]]… [--incoming tcp:HOST:PORT] [--start]',
   toSpec: (v) => {
     const memoryMB = intFlag(v.memory, 'memory');
     const cpus = intFlag(v.cpus, 'cpus');
@@ -49,6 +50,7 @@ export const kvmFlags: CreateFlags = {
       ...str('machine'),
       ...str('network'),
       ...str('incoming'),
+      ...(v.start ? { start: true } : {}),
       portForwards: ((v['port-forward'] as string[] | undefined) ?? []).map(parsePortForward),
     };
   },

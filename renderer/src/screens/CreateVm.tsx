@@ -65,6 +65,8 @@ function toSpec(d: Draft, driver: VmDriver): Built {
       accel: d.accel,
       machine: d.machine,
       portForwards,
+      // A QEMU VM is created and started in one operation; a libvirt domain is started after its create.
+      ...(driver === 'kvm' && d.start ? { start: true } : {}),
     },
     local,
   };
@@ -80,7 +82,7 @@ function byBox(errors: Record<string, string>): Record<string, string> {
   return out;
 }
 
-/** The start the form offers, after the create; the button says which step is running. */
+/** The start the form offers for a libvirt domain, after its create; the button says which step is running. */
 async function startIfAsked(w: WorkloadInfo, draft: Draft, step: (label: string) => void): Promise<WorkloadInfo> {
   if (!draft.start) return w;
   step('Starting…');
@@ -102,7 +104,7 @@ export function CreateVm({ driver = 'kvm' }: { driver?: VmDriver }) {
     check: (spec) => byBox(fieldErrors(SCHEMAS[driver], spec)),
     boxOf,
     serverPrefix: /^((kvm|libvirt): )?[\w.]+: /,
-    afterCreate: startIfAsked,
+    ...(driver === 'libvirt' ? { afterCreate: startIfAsked } : {}),
   });
   const { draft } = form;
   const accel = form.box('accel');

@@ -59,7 +59,23 @@ export async function create(kvm: Kvm, s: KvmCreateSpec, ctx: OpContext): Promis
     (dir, _id, defer) => makeDisks(kvm.qemuImg, s.disks, infos, dir, ctx, kvm.overlays, defer),
   );
   if (s.incoming) return start(kvm, def.id, ctx, s.incoming);
+  if (s.start) return startOrUndo(kvm, def, ctx);
   return kvm.infoOf(def);
+}
+
+/**
+ * create with start: one operation, as `docker run` and virt-install are (one round trip and
+ * one answer for what the UI's form asks). A VM that cannot start is not kept: the caller
+ * asked for a running VM and gets an error saying why, with nothing left to clean up.
+ */
+async function startOrUndo(kvm: Kvm, def: VmDefinition, ctx: OpContext): Promise<WorkloadInfo> {
+  try {
+    return await start(kvm, def.id, ctx);
+  } catch (e) {
+    // Not cancelled with the start: the removal must finish whatever stopped the start.
+    await remove(kvm, def.id, { force: true }, { ...ctx, signal: new AbortController().signal }).catch(() => undefined);
+    throw e;
+  }
 }
 
 /** Start QEMU (or, with incoming, a QEMU waiting for a migration stream). Under the VM's lock: two racing starts never make two QEMUs. */
