@@ -50,7 +50,7 @@ export function roundOrders(n: number): number[][] {
  * pair): NovaCron's create took 4.9 ms after its own cycle and 7–8 ms after the raw or CLI
  * cycle; with it, 5.1–5.9 ms after any.
  */
-const SETTLE_MS = 200;
+export const SETTLE_MS = 200;
 
 /**
  * Run every path's cycle `reps` times, the paths taking turns in the orders of

@@ -137,25 +137,21 @@ export async function removeTree(path: string): Promise<void> {
   }
 }
 
-/** fsync a directory (its entries), or any path opened read-only: only the fsync goes through the thread pool. */
-export async function syncDir(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
+/** Open a path read-only and sync it with `sync`: only the sync goes through the thread pool. */
+async function syncPath(path: string, sync: (fd: number) => Promise<void>): Promise<void> {
+  const fd = openSync(path, 'r');
   try {
-    await fsyncFd(fd);
+    await sync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
+/** fsync a directory (its entries), or any path opened read-only. */
+export const syncDir = (dir: string): Promise<void> => syncPath(dir, fsyncFd);
+
 /** fdatasync a file by its path: its data and what reading it back needs (its size), not its times. */
-export async function syncFileData(path: string): Promise<void> {
-  const fd = openSync(path, 'r');
-  try {
-    await fdatasyncFd(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
+export const syncFileData = (path: string): Promise<void> => syncPath(path, fdatasyncFd);
 
 export async function writeJsonAtomic(path: string, value: unknown, opts: AtomicOptions = {}): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', 0o600, opts);
