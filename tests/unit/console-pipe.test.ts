@@ -301,6 +301,23 @@ describe('console proxy pipe', () => {
     expect(got.equals(up)).toBe(true);
   });
 
+  /**
+   * In 'flood' mode, once the browser reads no more: waits until the VNC server can hand its
+   * kernel nothing more for half a second, and answers what it handed by then. Throws when it
+   * never is held back (within waitMs, or before 128 MiB are taken).
+   */
+  const heldBack = async (waitMs: number) => {
+    let last = -1;
+    let still = 0;
+    for (let waited = 0; still < 5; waited += 100) {
+      if (waited > waitMs || flooded() > 128 * MiB) throw new Error(`the VNC server was never held back (${(flooded() / MiB).toFixed(0)} MiB taken)`);
+      await new Promise((r) => setTimeout(r, 100));
+      still = flooded() === last ? still + 1 : 0;
+      last = flooded();
+    }
+    return last;
+  };
+
   it('stops reading the VNC server while the browser does not read: what it holds stays bounded', async () => {
     mode = 'flood';
     const before = process.memoryUsage().arrayBuffers;
@@ -308,15 +325,7 @@ describe('console proxy pipe', () => {
     await new Promise((r) => ws.once('open', r));
     // The browser reads nothing from here on.
     (ws as unknown as { _socket: Socket })._socket.pause();
-    // Until the VNC server can hand its kernel nothing more for half a second.
-    let last = -1;
-    let still = 0;
-    for (let waited = 0; still < 5; waited += 100) {
-      if (waited > 10_000) throw new Error(`the VNC server was never held back (${(flooded() / MiB).toFixed(0)} MiB taken)`);
-      await new Promise((r) => setTimeout(r, 100));
-      still = flooded() === last ? still + 1 : 0;
-      last = flooded();
-    }
+    const last = await heldBack(10_000);
     // What was taken sits in the kernel's socket buffers on the way (13 MiB here, autotuned)
     // and in the proxy's one read buffer (4 MiB); this process grew by that buffer alone.
     expect(last).toBeGreaterThan(0);
@@ -344,14 +353,7 @@ describe('console proxy pipe', () => {
       await new Promise((r) => ws.once('open', r));
       const socket = (ws as unknown as { _socket: Socket })._socket;
       socket.pause();
-      let last = -1;
-      let still = 0;
-      for (let waited = 0; still < 5; waited += 100) {
-        if (waited > 20_000 || flooded() > 128 * MiB) throw new Error(`the VNC server was never held back (${(flooded() / MiB).toFixed(0)} MiB taken)`);
-        await new Promise((r) => setTimeout(r, 100));
-        still = flooded() === last ? still + 1 : 0;
-        last = flooded();
-      }
+      const last = await heldBack(20_000);
       expect(last).toBeGreaterThan(0);
       expect(last).toBeLessThan(64 * MiB);
       expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(12 * MiB);
