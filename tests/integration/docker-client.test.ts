@@ -5,6 +5,9 @@ import { Engines, parseEngineAddress } from '../../electron/core/drivers/contain
 import { DOCKER_SOCK, dockerWhy } from '../helpers/docker.js';
 import { describeWith } from '../helpers/engines.js';
 
+/** ping with a signal: dockerode's types know only its callback form for options. */
+const ping = (d: Docker, signal: AbortSignal) => (d as unknown as { ping(o: object): Promise<Buffer | string> }).ping({ abortSignal: signal });
+
 /**
  * The dockerode client the container driver makes for an engine on a unix socket, against
  * the real dockerd: requests go through (its own keep-alive agent, with no TLS server name
@@ -12,9 +15,6 @@ import { describeWith } from '../helpers/engines.js';
  * does whether its log is on or not, meets a one-line inspect instead of walking the
  * request's AbortSignal.
  */
-/** ping with a signal: dockerode's types know only its callback form for options. */
-const ping = (d: Docker, signal: AbortSignal) => (d as unknown as { ping(o: object): Promise<Buffer | string> }).ping({ abortSignal: signal });
-
 describeWith('dockerd', dockerWhy(), 'docker client of the container driver, against the real dockerd', () => {
   it('answers through its agent, and its requests inspect in one line (the signal still on them)', async () => {
     const { docker } = await new Engines(async () => Docker).get(parseEngineAddress(`unix://${DOCKER_SOCK}`));
