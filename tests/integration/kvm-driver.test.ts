@@ -207,6 +207,28 @@ describeWith('QEMU', why, 'kvm driver, against real QEMU (boot-sector guest)', (
     await client.call('workloads.stop', { id: w.id, force: true });
   });
 
+  it('says how a QEMU it spawned ended from the first look that finds it gone: the exit record is waited for', async () => {
+    const w = await make('bs-first-look');
+    await client.call('workloads.start', { id: w.id });
+    const pid = await pidOf(w.id);
+    await until('the watcher knows it runs', () => events.some((e) => e.type === 'workload' && e.info.id === w.id && e.info.state === 'running'), Boolean);
+    await new Promise((r) => setTimeout(r, 1200)); // the watcher has listed it running at least once
+    process.kill(pid, 'SIGKILL');
+    // Asked back to back, no pause: the first answer that no longer says running comes as early as the death
+    // can be seen (the monitor closed, the process a zombie), before or while this process writes its exit record.
+    let first;
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+      first = (await client.call('workloads.inspect', { id: w.id })).info;
+      if (first.state !== 'running') break;
+    }
+    expect(first).toMatchObject({ state: 'crashed', exit: { signal: 'SIGKILL', reason: 'QEMU was killed by SIGKILL' } });
+    // The watcher's first word on it, the crash event and its notice, says so too.
+    const crashed = await until('a crashed event', () => events.find((e) => e.type === 'workload' && e.info.id === w.id && e.info.state === 'crashed'), Boolean, 3_000);
+    expect(crashed).toMatchObject({ info: { exit: { signal: 'SIGKILL' } } });
+    const notice = await until('the crash notice', () => events.find((e) => e.type === 'notice' && e.message.includes("VM 'bs-first-look' crashed")), Boolean, 3_000);
+    expect(notice).toMatchObject({ message: expect.stringContaining('SIGKILL') });
+  });
+
   it('gives a crash notice for a QEMU killed before the watcher ever listed it running', async () => {
     const w = await make('bs-quick-crash');
     await client.call('workloads.start', { id: w.id });
