@@ -89,6 +89,21 @@ describe('process driver, against real processes', () => {
     await client.call('workloads.delete', { id: w.id });
   });
 
+  it('says how a process it started ended from the first look that finds it gone: the exit record is waited for', async () => {
+    const w = await client.call('workloads.create', { driver: 'process', name: 'first-look', cmd: 'sleep', args: ['300'] });
+    await client.call('workloads.start', { id: w.id });
+    process.kill(await pidOf(w.id), 'SIGKILL');
+    // Asked back to back: the first answer that no longer says running comes as early as the end can be seen
+    // (a zombie, or reaped), before or while this process writes the exit record.
+    let first: WorkloadInfo | undefined;
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+      first = (await client.call('workloads.inspect', { id: w.id })).info;
+      if (first.state !== 'running') break;
+    }
+    expect(first).toMatchObject({ state: 'crashed', exit: { signal: 'SIGKILL', reason: 'killed by SIGKILL' } });
+    await client.call('workloads.delete', { id: w.id });
+  });
+
   it('shows a watched process that ends behind its back (no exit record: another NovaCron started it) within 2 s', async () => {
     const w = await client.call('workloads.create', { driver: 'process', name: 'foreign', cmd: 'sleep', args: ['300'] });
     // Started by "another NovaCron process": its run state names it, and nobody here learns its exit.

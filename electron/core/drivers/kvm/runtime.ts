@@ -4,6 +4,7 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError } from '../../base/errors.js';
+import { PendingExits } from '../../base/pending-exits.js';
 import { isSameProcess, readStat } from '../../base/procfs.js';
 import { connectUnix } from '../../base/unix-socket.js';
 import { hostfwd, qemuArgs, RUN_FILES } from './args.js';
@@ -82,7 +83,7 @@ export async function observe(store: VmStore, def: VmDefinition, held?: HeldMoni
   }
   // A QEMU asked to quit by a stop whose run state is still on its way (stopNow) left the hint saying so.
   if (run.stopping || hintedStopping(run)) return { state: 'stopped', ...(run.stopReason ? { exit: { reason: run.stopReason } } : {}), run };
-  await exitRecorded(run.pid);
+  await exitRecords.settled(run.pid);
   const rec = await store.exitRecord(def.id);
   if (rec && rec.pid === run.pid && rec.startTicks === run.startTicks) {
     const { pid: _p, startTicks: _s, ...exit } = rec;
@@ -246,8 +247,7 @@ export async function spawnQemu(
       .writeExitRecord(def.id, { pid, startTicks: st.startTicks, ...ended, reason, at: new Date().toISOString() })
       .catch(() => undefined);
   });
-  exitRecords.set(pid, recorded);
-  void recorded.finally(() => exitRecords.delete(pid));
+  exitRecords.track(pid, recorded);
   if (!st) throw await refused('it ended at once');
   opts.onIdentified?.(pid, st.startTicks);
   if (opts.held) {
@@ -293,27 +293,8 @@ async function readFrom(path: string, offset: number): Promise<string> {
 /** Exits of the QEMUs this process spawned (it is their parent), to wait on without polling. */
 const childExits = new Map<number, Promise<void>>();
 
-/**
- * The exit records of the QEMUs this process spawned, from the spawn until the record is
- * written: a QEMU that just died may be seen gone (its monitor closed, its /proc entry a
- * zombie or away) before its exit event, or while its record is being written.
- */
-const exitRecords = new Map<number, Promise<void>>();
-
-/** How long a crash's reader waits for the exit record its own child's end is writing. */
-const EXIT_RECORD_WAIT_MS = 2_000;
-
-/**
- * For a QEMU this process spawned and that is gone: wait until its exit record is written
- * (its signal or status), so its crash is never first reported without it. Others: at once.
- */
-async function exitRecorded(pid: number): Promise<void> {
-  const pending = exitRecords.get(pid);
-  if (!pending) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([pending, new Promise<void>((r) => (timer = setTimeout(r, EXIT_RECORD_WAIT_MS)))]);
-  clearTimeout(timer);
-}
+/** The exit records of the QEMUs this process spawned, until written: see PendingExits. */
+const exitRecords = new PendingExits();
 
 /**
  * Whether that QEMU (pid + start ticks) is gone within ms: on its exit event when this

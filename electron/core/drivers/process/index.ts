@@ -204,9 +204,7 @@ export async function createProcessDriver(env: DriverEnv): Promise<Driver> {
         await store.writeRunState(def.id, { ...run, spawning: { at: new Date().toISOString(), nonce } });
         let spawned;
         try {
-          spawned = await spawnDetached(store, def, nonce, (rec) => {
-            void store.writeExitRecord(def.id, rec).catch(() => undefined);
-          });
+          spawned = await spawnDetached(store, def, nonce, (rec) => store.writeExitRecord(def.id, rec).catch(() => undefined));
         } catch (e) {
           await store.writeRunState(def.id, run);
           throw e;

@@ -4,6 +4,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import type { ExitInfo, WorkloadState } from '../../../../shared/model.js';
 import { driverError, invalid } from '../../base/errors.js';
+import { PendingExits } from '../../base/pending-exits.js';
 import { bootTime, CLK_TCK, isSameProcess, readStat, readStatSync } from '../../base/procfs.js';
 import type { ProcessDefinition, ProcessExitRecord, ProcessRunState, ProcessStore } from './store.js';
 
@@ -102,6 +103,7 @@ export async function observe(
   const alive = st !== undefined && st.startTicks === run.startTicks && st.state !== 'Z' && st.state !== 'X';
   if (alive) return { state: st.state === 'T' ? 'paused' : 'running', pid: run.pid, run };
   if (run.stoppedByUs) return { state: 'stopped', run };
+  if (!exit) await exitRecords.settled(run.pid);
   const rec = exit ?? (await store.exitRecord(def.id));
   if (rec && rec.pid === run.pid && rec.startTicks === run.startTicks) {
     const { pid: _pid, startTicks: _st, ...exit } = rec;
@@ -110,8 +112,19 @@ export async function observe(
   return { state: 'exited', exit: { reason: 'exit status unknown: no NovaCron process was watching when it ended' }, run };
 }
 
-/** Start the program detached, in its own process group, with stdout/stderr appended to its log files. */
-export async function spawnDetached(store: ProcessStore, def: ProcessDefinition, nonce: string, onExit: (rec: ProcessExitRecord) => void): Promise<{ pid: number; startTicks: number }> {
+/** The exit records of the programs this process started, until written: see PendingExits. */
+const exitRecords = new PendingExits();
+
+/**
+ * Start the program detached, in its own process group, with stdout/stderr appended to its log files.
+ * onExit writes its exit record; observe waits for that write when it finds the program gone.
+ */
+export async function spawnDetached(
+  store: ProcessStore,
+  def: ProcessDefinition,
+  nonce: string,
+  onExit: (rec: ProcessExitRecord) => Promise<unknown>,
+): Promise<{ pid: number; startTicks: number }> {
   if (def.cwd) {
     const st = await stat(def.cwd).catch(() => undefined);
     if (!st?.isDirectory()) throw invalid('cwd', `${def.cwd} is not a directory`, 'process');
@@ -140,18 +153,19 @@ export async function spawnDetached(store: ProcessStore, def: ProcessDefinition,
     throw driverError('process', 'INTERNAL', `${def.name}: ${def.cmd} ended at once (${r.signal ?? `exit ${r.exitCode}`})`);
   }
   // While this NovaCron process lives it is the parent and learns the exit status.
-  void child.then((r) => {
+  const recorded = child.then((r) => {
     const signal = r.signal ?? undefined;
     const code = r.exitCode ?? undefined;
-    onExit({
+    return onExit({
       pid,
       startTicks: st.startTicks,
       ...(code !== undefined ? { code } : {}),
       ...(signal ? { signal } : {}),
       reason: signal ? `killed by ${signal}` : `exited with status ${code}`,
       at: new Date().toISOString(),
+    });
   });
-  });
+  exitRecords.track(pid, recorded);
   return { pid, startTicks: st.startTicks };
 }
 
